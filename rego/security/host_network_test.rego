@@ -1,0 +1,47 @@
+package kubepolicy.security.host_network_test
+
+import data.kubepolicy.security.host_network
+
+pod_spec := {
+	"hostNetwork": true,
+	"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "nginx"}],
+	"initContainers": [{"name": "init", "image": "busybox"}],
+}
+
+test_fires_once_per_workload if {
+	findings := host_network.violation with input as {"object": {
+		"kind": "DaemonSet",
+		"metadata": {"name": "agent", "namespace": "ops"},
+		"spec": {"template": {"spec": pod_spec}},
+	}}
+	count(findings) == 1
+	[f] := [f | some f in findings]
+	f.msg == `DaemonSet "agent" shares the host network namespace (hostNetwork: true)`
+	f.path == "/spec/template/spec/hostNetwork"
+	f.fix == [{"op": "remove", "path": "/spec/template/spec/hostNetwork"}]
+}
+
+test_fix_removes_the_field_of_a_cronjob_pod_template if {
+	findings := host_network.violation with input as {"object": {
+		"kind": "CronJob",
+		"metadata": {"name": "nightly"},
+		"spec": {"jobTemplate": {"spec": {"template": {"spec": pod_spec}}}},
+	}}
+	[f] := [f | some f in findings]
+	f.fix == [{"op": "remove", "path": "/spec/jobTemplate/spec/template/spec/hostNetwork"}]
+}
+
+test_fires_for_bare_pod if {
+	findings := host_network.violation with input as {"object": {"kind": "Pod", "metadata": {"name": "p"}, "spec": pod_spec}}
+	[f] := [f | some f in findings]
+	f.path == "/spec/hostNetwork"
+}
+
+test_quiet_when_hostnetwork_is_false_or_absent if {
+	count(host_network.violation) == 0 with input as {"object": {"kind": "Pod", "metadata": {"name": "p"}, "spec": object.union(pod_spec, {"hostNetwork": false})}}
+	count(host_network.violation) == 0 with input as {"object": {"kind": "Pod", "metadata": {"name": "p"}, "spec": object.remove(pod_spec, ["hostNetwork"])}}
+}
+
+test_quiet_for_non_workloads if {
+	count(host_network.violation) == 0 with input as {"object": {"kind": "PodTemplate", "metadata": {"name": "t"}, "spec": pod_spec}}
+}
