@@ -14,41 +14,62 @@ name := obj.metadata.name
 
 namespace := object.get(obj.metadata, "namespace", "default")
 
-workload_kinds := {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
+# (Kinds are tested with one rule body per kind rather than a set membership test: a set literal
+# is built and hashed on every evaluation in WebAssembly, and these rules run for every object.)
+is_workload if kind == "Pod"
 
-is_workload if kind in workload_kinds
+is_workload if kind == "CronJob"
+
+is_workload if templated
+
+# Kinds with the pod template at spec.template.
+templated if kind == "Deployment"
+
+templated if kind == "StatefulSet"
+
+templated if kind == "DaemonSet"
+
+templated if kind == "ReplicaSet"
+
+templated if kind == "Job"
 
 # Kinds whose pods are expected to run to completion: no probes, no replicas.
-is_batch if kind in {"Job", "CronJob"}
+is_batch if kind == "Job"
+
+is_batch if kind == "CronJob"
 
 # Kinds with a spec.replicas field.
-is_replicated if kind in {"Deployment", "StatefulSet", "ReplicaSet"}
+is_replicated if kind == "Deployment"
+
+is_replicated if kind == "StatefulSet"
+
+is_replicated if kind == "ReplicaSet"
 
 # JSON Pointer of the pod spec inside the object.
 pod_spec_pointer := "/spec" if kind == "Pod"
 
 pod_spec_pointer := "/spec/jobTemplate/spec/template/spec" if kind == "CronJob"
 
-pod_spec_pointer := "/spec/template/spec" if kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+pod_spec_pointer := "/spec/template/spec" if templated
 
 # JSON Pointer of the pod metadata inside the object.
 pod_metadata_pointer := "/metadata" if kind == "Pod"
 
 pod_metadata_pointer := "/spec/jobTemplate/spec/template/metadata" if kind == "CronJob"
 
-pod_metadata_pointer := "/spec/template/metadata" if kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+pod_metadata_pointer := "/spec/template/metadata" if templated
 
 pod_spec := obj.spec if kind == "Pod"
 
 pod_spec := obj.spec.jobTemplate.spec.template.spec if kind == "CronJob"
 
-pod_spec := obj.spec.template.spec if kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+pod_spec := obj.spec.template.spec if templated
 
 pod_metadata := object.get(obj, "metadata", {}) if kind == "Pod"
 
 pod_metadata := object.get(obj.spec.jobTemplate.spec.template, "metadata", {}) if kind == "CronJob"
 
-pod_metadata := object.get(obj.spec.template, "metadata", {}) if kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+pod_metadata := object.get(obj.spec.template, "metadata", {}) if templated
 
 # Labels of the pods this workload runs (what selectors of NetworkPolicies, PDBs, ServiceMonitors see).
 pod_labels := object.get(pod_metadata, "labels", {})
@@ -67,8 +88,10 @@ container_fields := {
 
 # Every container of the pod, init and ephemeral ones included, with its JSON Pointer.
 # Each entry: {"container": <container>, "name": <name>, "type": container|initContainer|ephemeralContainer, "pointer": "/spec/.../containers/0"}
-containers contains entry if {
-	some field, type in container_fields
+# (Arrays, not sets: a set hashes every entry, i.e. every whole container, on every evaluation.)
+containers := array.concat(array.concat(entries("containers", "container"), entries("initContainers", "initContainer")), entries("ephemeralContainers", "ephemeralContainer"))
+
+entries(field, type) := [entry |
 	some i, c in object.get(pod_spec, field, [])
 	entry := {
 		"container": c,
@@ -76,19 +99,19 @@ containers contains entry if {
 		"type": type,
 		"pointer": concat("/", [pod_spec_pointer, field, format_int(i, 10)]),
 	}
-}
+]
+
+default containers := []
 
 # The long-running containers only (probes and resources apply to these; init and ephemeral ones excluded).
-app_containers contains entry if {
-	some entry in containers
-	entry.type == "container"
-}
+app_containers := entries("containers", "container")
+
+default app_containers := []
 
 # Containers that run in the pod's lifetime with resources (regular and init; ephemeral ones take no resources).
-resourced_containers contains entry if {
-	some entry in containers
-	entry.type != "ephemeralContainer"
-}
+resourced_containers := array.concat(entries("containers", "container"), entries("initContainers", "initContainer"))
+
+default resourced_containers := []
 
 # Human label for a container in messages: `container "web"`, `init container "setup"`.
 # (concat rather than sprintf: these run on every finding, and sprintf is a host call in WebAssembly.)

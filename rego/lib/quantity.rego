@@ -3,6 +3,9 @@
 # description: Parses resource quantities (500m, 1.5Gi, 1e3, 2) into numbers so they compare by value.
 package lib.quantity
 
+import data.lib.config
+import data.lib.kubernetes as k8s
+
 # Sub-unit suffixes divide (exact decimal arithmetic), the others multiply.
 divisors := {"n": 1000000000, "u": 1000000, "m": 1000}
 
@@ -26,8 +29,29 @@ multipliers := {
 # (String functions, not a regex: OPA's WebAssembly runtime recompiles regexes on every evaluation.)
 parse(q) := q if is_number(q)
 
-parse(q) := value if {
+# The quantities of the object and of the configuration are parsed once per evaluation (rules are
+# memoised, functions are not), however many rules compare them.
+parse(q) := parsed[q]
+
+parse(q) := parse_string(q) if {
 	is_string(q)
+	not parsed[q]
+}
+
+parsed[q] := parse_string(q) if {
+	some entry in k8s.resourced_containers
+	some section in ["requests", "limits"]
+	some q in object.get(object.get(entry.container, "resources", {}), section, {})
+	is_string(q)
+}
+
+parsed[q] := parse_string(q) if {
+	some key in ["maxCpuLimit", "maxMemoryLimit"]
+	q := config.value(key)
+	is_string(q)
+}
+
+parse_string(q) := value if {
 	s := trim_space(q)
 	candidates := {v |
 		some suffix in suffix_names

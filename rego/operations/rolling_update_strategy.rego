@@ -52,8 +52,11 @@ takes_all_down(value) if {
 
 takes_all_down(value) if {
 	is_string(value)
-	regex.match(`^[0-9]+(\.[0-9]+)?%$`, value)
-	to_number(trim_suffix(value, "%")) >= 100
+	endswith(value, "%")
+	percent := trim_suffix(value, "%")
+	percent != ""
+	trim(percent, "0123456789.") == ""
+	to_number(percent) >= 100
 }
 
 # With PersistentVolumeClaims mounted, Recreate may be deliberate: a ReadWriteOnce volume cannot attach to the

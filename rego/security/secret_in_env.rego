@@ -51,20 +51,42 @@ secret_name(name) if {
 
 secret_name(name) if endswith(upper(name), "_KEY")
 
+# Each pattern is guarded by a plain substring test: OPA's WebAssembly runtime compiles a regex on
+# every evaluation, and most env values contain none of these markers.
+
 # PEM private keys (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted) and PGP private key blocks.
-private_key(value) if regex.match(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`, value)
+private_key(value) if {
+	contains(value, "PRIVATE KEY")
+	regex.match(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----`, value)
+}
 
 # AWS access key ids (long-term AKIA, temporary ASIA).
-cloud_key(value) if regex.match(`(^|[^A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Z0-9]|$)`, value)
+cloud_key(value) if {
+	some marker in ["AKIA", "ASIA"]
+	contains(value, marker)
+	regex.match(`(^|[^A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Z0-9]|$)`, value)
+}
 
 # A GCP service-account key file pasted as JSON.
-cloud_key(value) if regex.match(`"private_key"\s*:`, value)
+cloud_key(value) if {
+	contains(value, `"private_key"`)
+	regex.match(`"private_key"\s*:`, value)
+}
 
 # A GCP API key.
-cloud_key(value) if regex.match(`AIza[0-9A-Za-z_-]{35}`, value)
+cloud_key(value) if {
+	contains(value, "AIza")
+	regex.match(`AIza[0-9A-Za-z_-]{35}`, value)
+}
 
 # An Azure storage connection string.
-cloud_key(value) if regex.match(`AccountKey=[A-Za-z0-9+/]{20,}`, value)
+cloud_key(value) if {
+	contains(value, "AccountKey=")
+	regex.match(`AccountKey=[A-Za-z0-9+/]{20,}`, value)
+}
 
 # A value that only expands another variable, $(DB_PASSWORD), holds no secret itself.
-reference(value) if regex.match(`^\$\([A-Za-z_][A-Za-z0-9_.-]*\)$`, value)
+reference(value) if {
+	startswith(value, "$(")
+	regex.match(`^\$\([A-Za-z_][A-Za-z0-9_.-]*\)$`, value)
+}

@@ -24,13 +24,43 @@ function term(value: unknown, nested: boolean): string {
   return String(value);
 }
 
+type Piece = string | { whole: string; flags: string; width?: string; precision?: string; verb: string };
+const parsedFormats = new Map<string, Piece[]>();
+
+/** A format string split into literal text and verbs, parsed once: rules reuse a few dozen formats. */
+function pieces(format: string): Piece[] {
+  let cached = parsedFormats.get(format);
+  if (cached) return cached;
+  cached = [];
+  const verb = /%([-+ 0#]*)(\d+)?(?:\.(\d+))?([svqdfxXtTe%])/g;
+  let last = 0;
+  for (let m = verb.exec(format); m; m = verb.exec(format)) {
+    if (m.index > last) cached.push(format.slice(last, m.index));
+    if (m[4] === "%") cached.push("%");
+    else cached.push({ whole: m[0], flags: m[1] ?? "", width: m[2], precision: m[3], verb: m[4]! });
+    last = m.index + m[0].length;
+  }
+  if (last < format.length) cached.push(format.slice(last));
+  if (parsedFormats.size < 1000) parsedFormats.set(format, cached);
+  return cached;
+}
+
 /** Go fmt semantics for the verbs Rego policies use: %s %v %q %d %f %x %t %% (with width/precision). */
 export function goSprintf(format: string, args: unknown[]): string {
   let index = 0;
-  return format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([svqdfxXtTe%])/g, (whole, flags: string, width, precision, verb) => {
+  let out = "";
+  for (const piece of pieces(format)) {
+    out += typeof piece === "string" ? piece : formatVerb(piece, args, index++);
+  }
+  return out;
+}
+
+function formatVerb(piece: Exclude<Piece, string>, args: unknown[], index: number): string {
+  {
+    const { whole, flags, width, precision, verb } = piece;
     if (verb === "%") return "%";
     if (index >= args.length) return `%!${verb}(MISSING)`;
-    const arg = args[index++];
+    const arg = args[index];
     let out: string;
     switch (verb) {
       case "s":
@@ -73,7 +103,7 @@ export function goSprintf(format: string, args: unknown[]): string {
       out = flags.includes("-") ? out + pad : pad + out;
     }
     return out;
-  });
+  }
 }
 
 export const HOST_BUILTINS: Record<string, (...args: never[]) => unknown> = {

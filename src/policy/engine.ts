@@ -119,7 +119,8 @@ export interface EngineOptions {
   maxMemoryBytes?: number;
 }
 
-type RawOutput = Record<string, Record<string, { violation: unknown[]; not_evaluated: unknown[] }>>;
+/** "<group>.<rule>" → what the rule said; rules that said nothing are absent. */
+type RawOutput = Record<string, { violation: unknown[]; not_evaluated: unknown[] }>;
 
 export class PolicyEngine {
   private policy: LoadedPolicy;
@@ -152,7 +153,7 @@ export class PolicyEngine {
     return this.policy.mem.buffer.byteLength;
   }
 
-  /** Runs every rule of the bundle on one object; rules absent from the catalogue are an error. */
+  /** Runs every rule of the bundle on one object; returns the rules that said something (violations or not evaluated). */
   evaluate(input: PolicyInput): RuleResult[] {
     if (this.policy.mem.buffer.byteLength > this.maxMemoryBytes) {
       this.policy = this.instantiate();
@@ -173,21 +174,17 @@ export class PolicyEngine {
     this.evaluations++;
     const output = (raw[0]?.result ?? {}) as RawOutput;
     const results: RuleResult[] = [];
-    for (const [group, rules] of Object.entries(output)) {
-      for (const [name, result] of Object.entries(rules)) {
-        const pkg = `kubepolicy.${group}.${name}`;
-        const rule = this.bundle.byPackage.get(pkg);
-        if (!rule) {
-          throw new PolicyBundleError(`rule package ${pkg} has no catalogue entry (missing METADATA custom.id?)`);
-        }
-        results.push({
-          rule,
-          violations: result.violation.map((v) => normaliseViolation(v, rule)),
-          notEvaluated: result.not_evaluated.map((n) => ({
-            msg: typeof n === "string" ? n : String((n as { msg?: unknown }).msg ?? JSON.stringify(n)),
-          })),
-        });
-      }
+    for (const [key, result] of Object.entries(output)) {
+      const pkg = `kubepolicy.${key}`;
+      const rule = this.bundle.byPackage.get(pkg);
+      if (!rule) throw new PolicyBundleError(`rule package ${pkg} has no catalogue entry (missing METADATA custom.id?)`);
+      results.push({
+        rule,
+        violations: result.violation.map((v) => normaliseViolation(v, rule)),
+        notEvaluated: result.not_evaluated.map((n) => ({
+          msg: typeof n === "string" ? n : String((n as { msg?: unknown }).msg ?? JSON.stringify(n)),
+        })),
+      });
     }
     return results;
   }

@@ -3,6 +3,7 @@
 import type { PolicyConfig } from "../config/types.js";
 import type { PolicyBundle } from "./bundle.js";
 import {
+  EXEMPT_ANNOTATION,
   approvalReason,
   exemptionFor,
   namespaceExcluded,
@@ -12,7 +13,8 @@ import {
 } from "./enforcement.js";
 import { PolicyEngine, type PolicyInput } from "./engine.js";
 import { pointerToPath } from "./field-path.js";
-import type { CatalogueEntry, Finding, ResourceRef } from "./types.js";
+import type { CatalogueEntry, Finding, ResourceRef, Severity } from "./types.js";
+import { WORKLOAD_KINDS } from "../manifests/offline-context.js";
 
 export interface WorkloadResult {
   resource: ResourceRef;
@@ -51,7 +53,24 @@ export class PolicyEvaluator {
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.engine = new PolicyEngine(bundle, { settings: settingsOf(config) });
+    for (const rule of bundle.catalogue) {
+      const enforcement = ruleEnforcement(rule, config);
+      if (enforcement === "disabled") continue;
+      const severity = ruleSeverity(rule, config);
+      this.rulePolicy.set(rule.id, {
+        severity,
+        outcome: rule.action === "deny" && enforcement === "strict" ? "violation" : "warning",
+        approval: rule.fixRisk ? approvalReason(rule, severity, rule.fixRisk, config) : null,
+      });
+    }
+    this.enabledRules = this.rulePolicy.size;
   }
+
+  /** What the configuration decides for each enabled rule, worked out once. */
+  private readonly rulePolicy = new Map<string, { severity: Severity; outcome: "violation" | "warning"; approval: string | null }>();
+
+  /** Number of rules this configuration runs on each workload. */
+  readonly enabledRules: number;
 
   /** The catalogue with this configuration's view of each rule. */
   catalogue(): CatalogueView[] {
@@ -71,50 +90,62 @@ export class PolicyEvaluator {
       return { resource, passed: true, findings: [], rulesEvaluated: 0, skipped: `namespace ${namespace} is excluded by the configuration` };
     }
     const now = this.clock();
+    const annotations = (input.object.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+    const mayBeExempt = (this.config.exemptions?.length ?? 0) > 0 || (annotations !== undefined && EXEMPT_ANNOTATION in annotations);
     const findings: Finding[] = [];
-    let rulesEvaluated = 0;
     for (const result of this.engine.evaluate(input)) {
       const rule = result.rule;
-      const enforcement = ruleEnforcement(rule, this.config);
-      if (enforcement === "disabled") continue;
-      rulesEvaluated++;
-      const severity = ruleSeverity(rule, this.config);
-      const base = {
-        ruleId: rule.id,
-        title: rule.title,
-        severity,
-        category: rule.category,
-        frameworks: rule.frameworks,
-        resource,
-        remediation: rule.remediation,
-      };
+      const policy = this.rulePolicy.get(rule.id);
+      if (!policy) continue; // disabled by the configuration
       for (const item of result.notEvaluated) {
-        findings.push({ ...base, message: item.msg, path: "", pointer: "", fix: null, autoFixable: false, outcome: "not-evaluated", reason: item.msg });
+        findings.push({
+          ruleId: rule.id,
+          title: rule.title,
+          severity: policy.severity,
+          category: rule.category,
+          frameworks: rule.frameworks,
+          message: item.msg,
+          path: "",
+          pointer: "",
+          resource,
+          fix: null,
+          autoFixable: false,
+          remediation: rule.remediation,
+          outcome: "not-evaluated",
+          reason: item.msg,
+        });
       }
       if (result.violations.length === 0) continue;
-      const exemption = exemptionFor(rule, input.object, this.config, now);
+      const exemption = mayBeExempt ? exemptionFor(rule, input.object, this.config, now) : null;
+      const outcome = exemption?.exempt ? "exempt" : policy.outcome;
       for (const violation of result.violations) {
         const fix = violation.fix && rule.fixRisk ? { patch: violation.fix, risk: rule.fixRisk } : null;
-        const approval = fix ? approvalReason(rule, severity, fix.risk, this.config) : null;
         const finding: Finding = {
-          ...base,
+          ruleId: rule.id,
+          title: rule.title,
+          severity: policy.severity,
+          category: rule.category,
+          frameworks: rule.frameworks,
           message: violation.msg,
           path: pointerToPath(violation.path),
           pointer: violation.path,
+          resource,
           fix,
-          autoFixable: fix !== null && approval === null,
-          outcome: exemption?.exempt
-            ? "exempt"
-            : rule.action === "deny" && enforcement === "strict"
-              ? "violation"
-              : "warning",
+          autoFixable: fix !== null && policy.approval === null,
+          remediation: rule.remediation,
+          outcome,
         };
         if (exemption) finding.reason = exemption.reason;
-        else if (fix && approval) finding.reason = `fix needs approval: ${approval}`;
+        else if (fix && policy.approval) finding.reason = `fix needs approval: ${policy.approval}`;
         findings.push(finding);
       }
     }
-    return { resource, passed: !findings.some((f) => f.outcome === "violation"), findings, rulesEvaluated };
+    return {
+      resource,
+      passed: !findings.some((f) => f.outcome === "violation"),
+      findings,
+      rulesEvaluated: WORKLOAD_KINDS.has(resource.kind) ? this.enabledRules : 0,
+    };
   }
 
   *evaluateAll(inputs: Iterable<PolicyInput>): Generator<WorkloadResult> {

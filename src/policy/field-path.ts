@@ -1,7 +1,19 @@
 // JSON Pointers (what fixes address) rendered as the dotted paths people read and kubectl explains.
 
+const cache = new Map<string, string>();
+
 /** `/spec/template/spec/containers/0/securityContext` → `spec.template.spec.containers[0].securityContext`. */
 export function pointerToPath(pointer: string): string {
+  const cached = cache.get(pointer);
+  if (cached !== undefined) return cached;
+  const path = convert(pointer);
+  // Findings repeat the same few hundred pointers; a bounded cache keeps conversion off the hot path.
+  if (cache.size >= 10_000) cache.clear();
+  cache.set(pointer, path);
+  return path;
+}
+
+function convert(pointer: string): string {
   if (!pointer || pointer === "/") return "";
   let out = "";
   for (const raw of pointer.replace(/^\//, "").split("/")) {
