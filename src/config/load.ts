@@ -28,6 +28,8 @@ async function schemaValidator(): Promise<import("ajv").ValidateFunction> {
   return validator;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** Validates a parsed configuration; throws ConfigError listing every problem. */
 export async function validateConfig(
   value: unknown,
@@ -47,13 +49,15 @@ export async function validateConfig(
       }
       details.push({ where, message });
     }
-  } else {
+  }
+  // The checks a schema cannot express run on whatever is well-formed, so one pass lists every problem.
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const config = value as PolicyConfig;
-    const settings = (config.settings ?? {}) as Record<string, unknown>;
+    const settings = (isObject(config.settings) ? config.settings : {}) as Record<string, unknown>;
     const quantities: [string, unknown][] = [
       ["/settings/maxCpuLimit", settings.maxCpuLimit],
       ["/settings/maxMemoryLimit", settings.maxMemoryLimit],
-      ...Object.entries((settings.defaults ?? {}) as Record<string, unknown>).map(
+      ...Object.entries((isObject(settings.defaults) ? settings.defaults : {}) as Record<string, unknown>).map(
         ([k, v]) => [`/settings/defaults/${k}`, v] as [string, unknown],
       ),
     ];
@@ -62,7 +66,7 @@ export async function validateConfig(
         details.push({ where, message: `${JSON.stringify(q)} is not a Kubernetes quantity (e.g. 500m, 2, 1.5Gi)` });
       }
     }
-    const defaults = (settings.defaults ?? {}) as Record<string, unknown>;
+    const defaults = (isObject(settings.defaults) ? settings.defaults : {}) as Record<string, unknown>;
     for (const resource of ["cpu", "memory"] as const) {
       const request = parseQuantity(defaults[`${resource}Request`]);
       const limit = parseQuantity(defaults[`${resource}Limit`]);
@@ -74,19 +78,20 @@ export async function validateConfig(
       }
     }
     if (options.knownRuleIds) {
-      const custom = new Set((config.customRules ?? []).map((r) => r.id));
-      const known = (id: string) => options.knownRuleIds!.has(id) || custom.has(id);
-      for (const id of Object.keys(config.ruleOverrides ?? {})) {
+      const custom = new Set((Array.isArray(config.customRules) ? config.customRules : []).map((r) => r?.id));
+      const known = (id: unknown) => typeof id !== "string" || options.knownRuleIds!.has(id) || custom.has(id);
+      for (const id of Object.keys(isObject(config.ruleOverrides) ? config.ruleOverrides : {})) {
         if (!known(id)) details.push({ where: `/ruleOverrides/${id}`, message: `unknown rule id ${JSON.stringify(id)}` });
       }
-      for (const [i, exemption] of (config.exemptions ?? []).entries()) {
-        for (const [j, id] of exemption.rules.entries()) {
+      for (const [i, exemption] of (Array.isArray(config.exemptions) ? config.exemptions : []).entries()) {
+        for (const [j, id] of (Array.isArray(exemption?.rules) ? exemption.rules : []).entries()) {
           if (id !== "*" && !known(id)) {
             details.push({ where: `/exemptions/${i}/rules/${j}`, message: `unknown rule id ${JSON.stringify(id)}` });
           }
         }
       }
-      for (const [i, id] of (config.autoFixPolicy?.requireApproval?.rules ?? []).entries()) {
+      const approvalRules = config.autoFixPolicy?.requireApproval?.rules;
+      for (const [i, id] of (Array.isArray(approvalRules) ? approvalRules : []).entries()) {
         if (!known(id)) {
           details.push({ where: `/autoFixPolicy/requireApproval/rules/${i}`, message: `unknown rule id ${JSON.stringify(id)}` });
         }
@@ -119,7 +124,7 @@ export async function loadConfig(
       cause: error,
     });
   }
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(`policy configuration ${file} is not valid JSON or YAML`, {
       details: document.errors.map((e) => ({

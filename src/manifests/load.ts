@@ -76,7 +76,7 @@ export async function loadManifests(inputs: string[], options: { stdin?: () => P
 export function parseManifestText(text: string, name: string): LoadedManifests {
   const out: LoadedManifests = { documents: [], errors: [] };
   const lines = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const documents = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true });
   if (!Array.isArray(documents)) {
     // An empty stream parses to an EmptyStream: nothing to evaluate, nothing wrong.
     return out;

@@ -25,7 +25,9 @@ export interface OfflineInputs {
   skipped: { source: string; kind: string; name: string }[];
 }
 
-const namespaceOf = (object: KubeObject) => object.metadata?.namespace ?? "";
+// A document without a namespace lands in the namespace kubectl applies it to; like the rules and the
+// exemptions, offline evaluation takes that to be "default", so such documents share facts.
+const namespaceOf = (object: KubeObject) => object.metadata?.namespace || "default";
 
 export function offlineInputs(documents: SourceDocument[]): OfflineInputs {
   const byNamespace = new Map<string, Record<string, KubeObject[]>>();
@@ -63,7 +65,7 @@ export function offlineInputs(documents: SourceDocument[]): OfflineInputs {
       if (key === "vulnerabilityReports" && !scannerPresent) continue;
       context[key] = (namespaced ? facts[key] : clusterScoped[key]) ?? [];
     }
-    const ns = namespaces.get(namespace || "default");
+    const ns = namespaces.get(namespace);
     if (ns) context.namespace = ns;
     return { input: { object: doc.object, context }, source: doc.source };
   });

@@ -90,18 +90,20 @@ export function exemptionFor(
 ): ExemptionDecision | null {
   const annotations = object.metadata?.annotations ?? {};
   const listed = annotations[EXEMPT_ANNOTATION];
-  if (listed !== undefined) {
+  // An annotation that cannot be honoured (no reason, expired) is reported, unless the configuration exempts the finding.
+  let annotationNote: ExemptionDecision | null = null;
+  if (typeof listed === "string") {
     const ids = listed.split(",").map((s) => s.trim());
     if (ids.includes(rule.id) || ids.includes("*")) {
       const reason = annotations[EXEMPT_REASON_ANNOTATION]?.trim();
       const until = annotations[EXEMPT_UNTIL_ANNOTATION]?.trim();
       if (!reason) {
-        return { exempt: false, reason: `annotation ${EXEMPT_ANNOTATION} ignored: ${EXEMPT_REASON_ANNOTATION} is missing` };
+        annotationNote = { exempt: false, reason: `annotation ${EXEMPT_ANNOTATION} ignored: ${EXEMPT_REASON_ANNOTATION} is missing` };
+      } else if (until && expired(until, now)) {
+        annotationNote = { exempt: false, reason: `exemption by annotation expired on ${until} (${reason})` };
+      } else {
+        return { exempt: true, reason: `exempt by annotation: ${reason}${until ? ` (until ${until})` : ""}` };
       }
-      if (until && expired(until, now)) {
-        return { exempt: false, reason: `exemption by annotation expired on ${until} (${reason})` };
-      }
-      return { exempt: true, reason: `exempt by annotation: ${reason}${until ? ` (until ${until})` : ""}` };
     }
   }
   const namespace = object.metadata?.namespace ?? "default";
@@ -118,7 +120,7 @@ export function exemptionFor(
     }
     return { exempt: true, reason: `exempt by configuration: ${exemption.reason}${exemption.expires ? ` (until ${exemption.expires})` : ""}` };
   }
-  return expiredNote;
+  return annotationNote ?? expiredNote;
 }
 
 export function namespaceExcluded(namespace: string, config: PolicyConfig): boolean {

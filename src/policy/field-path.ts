@@ -13,12 +13,18 @@ export function pointerToPath(pointer: string): string {
   return path;
 }
 
+// Maps whose keys are data (a label "8080" is a key, not the index of an array).
+const MAP_FIELDS = new Set(["labels", "annotations", "matchLabels", "data", "stringData", "parameters", "requests", "limits", "nodeSelector", "selector"]);
+
 function convert(pointer: string): string {
-  if (!pointer || pointer === "/") return "";
+  if (!pointer) return "";
   let out = "";
+  let parent = "";
   for (const raw of pointer.replace(/^\//, "").split("/")) {
     const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (/^\d+$/.test(segment)) out += `[${segment}]`;
+    const arrayIndex = /^\d+$/.test(segment) && !MAP_FIELDS.has(parent);
+    parent = segment;
+    if (arrayIndex) out += `[${segment}]`;
     else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(segment)}]`;
   }
