@@ -4,6 +4,7 @@ import { Command, Option } from "commander";
 import { AppError, toAppError } from "../errors.js";
 import { evalCommand } from "./eval.js";
 import { rulesCommand } from "./rules.js";
+import { serveCommand, type ServeOptions } from "./serve.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command()
@@ -30,6 +31,21 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("-o, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .action(async (options: { category?: string; config?: string; format: "text" | "json" }) => {
       exitCode = await rulesCommand(options);
+    });
+
+  program
+    .command("serve")
+    .description("serve the tools over MCP (stdio by default) or HTTP (--http PORT: REST at /tools/<name>, MCP at /mcp)")
+    .option("--http <port>", "serve HTTP on this port instead of MCP over stdio")
+    .option("--host <address>", "address to listen on (non-loopback needs KUBE_POLICY_TOKEN)", "127.0.0.1")
+    .option("-c, --config <file|preset>", "policy configuration file, or production|staging|development")
+    .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)")
+    .option("--context <name>", "kubeconfig context")
+    .option("-f, --filename <path...>", "serve these manifests as a read-only cluster instead")
+    .option("--demo", "serve the bundled demo manifests")
+    .option("--read-only", "hide the tools that change the cluster")
+    .action(async (options: ServeOptions) => {
+      exitCode = await serveCommand(options);
     });
 
   try {

@@ -8,6 +8,7 @@ import { ConfigError, type ErrorDetail } from "../errors.js";
 import { CONFIG_DIR } from "../paths.js";
 import { parseQuantity } from "../policy/quantity.js";
 import type { LoadedConfig, PolicyConfig } from "./types.js";
+import { fsReason, yamlMessage } from "../manifests/load.js";
 
 const require = createRequire(import.meta.url);
 const Ajv = require("ajv") as typeof import("ajv").default;
@@ -120,7 +121,7 @@ export async function loadConfig(
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new ConfigError(`cannot read policy configuration ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+    throw new ConfigError(`cannot read policy configuration ${file}: ${fsReason(error)}`, {
       cause: error,
     });
   }
@@ -129,7 +130,7 @@ export async function loadConfig(
     throw new ConfigError(`policy configuration ${file} is not valid JSON or YAML`, {
       details: document.errors.map((e) => ({
         where: `${file}:${e.linePos?.[0]?.line ?? "?"}:${e.linePos?.[0]?.col ?? "?"}`,
-        message: e.message.split("\n")[0]!,
+        message: yamlMessage(e.message),
       })),
     });
   }

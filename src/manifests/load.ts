@@ -52,7 +52,7 @@ export async function loadManifests(inputs: string[], options: { stdin?: () => P
     try {
       files = await expand(input);
     } catch (error) {
-      result.errors.push({ where: input, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      result.errors.push({ where: input, message: `cannot read: ${fsReason(error)}` });
       continue;
     }
     for (const file of files) {
@@ -61,7 +61,7 @@ export async function loadManifests(inputs: string[], options: { stdin?: () => P
       try {
         text = file === "-" ? await (options.stdin ?? readStdin)() : await readFile(file, "utf8");
       } catch (error) {
-        result.errors.push({ where: name, message: `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+        result.errors.push({ where: name, message: `cannot read: ${fsReason(error)}` });
         continue;
       }
       const parsed = parseManifestText(text, name);
@@ -70,6 +70,23 @@ export async function loadManifests(inputs: string[], options: { stdin?: () => P
     }
   }
   return result;
+}
+
+/** The yaml library's message without its own position suffix (the caller names file:line:col). */
+export function yamlMessage(message: string): string {
+  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "").replace(/:$/, "");
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "not a directory",
+};
+
+export function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? `${FS_REASONS[code] ?? code} (${code})` : (error as Error).message;
 }
 
 /** Parses one file's text into Kubernetes objects. */
@@ -87,7 +104,7 @@ export function parseManifestText(text: string, name: string): LoadedManifests {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
         const at = error.linePos?.[0];
-        out.errors.push({ where: `${name}:${at?.line ?? start}:${at?.col ?? 1}`, message: `invalid YAML: ${error.message.split("\n")[0]}` });
+        out.errors.push({ where: `${name}:${at?.line ?? start}:${at?.col ?? 1}`, message: `invalid YAML: ${yamlMessage(error.message)}` });
       }
       continue;
     }

@@ -259,7 +259,7 @@ test("a YAML syntax error names file:line:col", async (t) => {
 test("a missing file gives a clear message", async (t) => {
   const file = fixture("does-not-exist.json");
   const error = await configError(t, loadConfig(file));
-  t.is(error.message, `cannot read policy configuration ${file}: ENOENT`);
+  t.is(error.message, `cannot read policy configuration ${file}: no such file or directory (ENOENT)`);
   t.deepEqual(error.details, []);
 });
 

@@ -184,7 +184,7 @@ test("a path that does not exist is an error, and the other inputs are still rea
   const missing = fixture("no-such-file.yaml");
   const json = fixture("deployment.json");
   const loaded = await loadManifests([missing, json]);
-  t.deepEqual(loaded.errors, [{ where: missing, message: "cannot read: ENOENT" }]);
+  t.deepEqual(loaded.errors, [{ where: missing, message: "cannot read: no such file or directory (ENOENT)" }]);
   t.deepEqual(summary(loaded), [[`${json}:1`, "Deployment", "api"]]);
 });
 

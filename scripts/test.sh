@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's whole test suite, as the README and CI run it (npm test):
+# OPA toolchain, Rego checks and tests, the committed wasm bundle is fresh, TypeScript builds, ava.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+opa="$(bash scripts/install-opa.sh)"
+echo "== opa fmt / check --strict"
+unformatted="$("$opa" fmt --list rego)"
+if [[ -n "$unformatted" ]]; then
+  echo "Rego files not opa fmt-clean (run: $opa fmt -w rego):" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+"$opa" check --strict rego
+echo "== opa test rego"
+"$opa" test rego
+echo "== committed wasm bundle is up to date"
+npx tsx scripts/build-policy.ts --check
+echo "== TypeScript"
+npx tsc -p tsconfig.json
+npx tsc -p tsconfig.test.json
+echo "== ava"
+npx ava "$@"
