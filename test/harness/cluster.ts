@@ -155,7 +155,10 @@ function spawnWatchdog(parent: number, pids: number[], dir: string, keepDir: boo
   const script = `
     while kill -0 ${parent} 2>/dev/null; do sleep 1; done
     kill -TERM ${pids.join(' ')} 2>/dev/null
-    for i in 1 2 3 4 5; do kill -0 ${pids.join(' ')} 2>/dev/null || break; sleep 1; done
+    for i in 1 2 3 4 5; do
+      alive=0; for p in ${pids.join(' ')}; do kill -0 $p 2>/dev/null && alive=1; done
+      [ $alive = 1 ] || break; sleep 1
+    done
     kill -KILL ${pids.join(' ')} 2>/dev/null
     ${keepDir ? '' : `rm -rf '${dir.replace(/'/g, `'\\''`)}'`}
   `;
@@ -388,6 +391,9 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
         '--initial-cluster-state=new',
         '--quota-backend-bytes=268435456', // 256 MiB
         '--snapshot-count=5000',
+        // One member, nobody to lose an election to: shorter ticks elect it sooner.
+        '--heartbeat-interval=20',
+        '--election-timeout=200',
         '--unsafe-no-fsync=true', // throwaway data: no need to wait for the disk
         '--log-level=warn',
       ],
@@ -405,7 +411,7 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
         /* not listening yet */
       }
       if (Date.now() > etcdDeadline) throw new Error(`etcd not healthy after 30s; tail of ${etcdLog}:\n${tail(etcdLog)}`);
-      await sleep(100);
+      await sleep(50);
     }
     const tEtcd = Date.now();
     log(`etcd healthy at ${etcdUrl} (${tEtcd - tCerts} ms)`);
