@@ -18,7 +18,7 @@ echo "== opa test rego"
 echo "== committed wasm bundle is up to date"
 npx tsx scripts/build-policy.ts --check
 echo "== TypeScript"
-npx tsc -p tsconfig.json
+npm run build --silent
 npx tsc -p tsconfig.test.json
 echo "== ava"
 npx ava "$@"

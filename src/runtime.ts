@@ -1,28 +1,40 @@
 // What every door shares at run time: the configuration, the compiled policy, the workload source.
 // The evaluator can be swapped (custom rules recompiled) without the doors noticing.
+import os from "node:os";
+import path from "node:path";
 import { loadConfig } from "./config/load.js";
+import { openDatabase, type Db } from "./store/db.js";
 import type { PolicyConfig } from "./config/types.js";
 import type { WorkloadSource } from "./kube/source.js";
 import { PolicyBundle } from "./policy/bundle.js";
 import { namespaceAllowed } from "./policy/enforcement.js";
 import { PolicyEvaluator } from "./policy/evaluator.js";
 
+/** Where the SQLite store lives: config storage.path, $KUBE_POLICY_DB, else the user's data directory. */
+export function defaultDatabasePath(config: PolicyConfig, env: NodeJS.ProcessEnv = process.env): string {
+  if (config.storage?.path) return config.storage.path;
+  if (env.KUBE_POLICY_DB) return env.KUBE_POLICY_DB;
+  const base = env.XDG_DATA_HOME || path.join(env.HOME ?? os.homedir(), ".local", "share");
+  return path.join(base, "kube-policy-mcp", "kube-policy.db");
+}
+
 export class Runtime {
   private current: PolicyEvaluator;
+  private database: Db | undefined;
 
   constructor(
     readonly config: PolicyConfig,
     bundle: PolicyBundle,
     readonly source: WorkloadSource,
-    readonly options: { readOnly?: boolean; configSource?: string } = {},
+    readonly options: { readOnly?: boolean; configSource?: string; databasePath?: string } = {},
   ) {
     this.current = new PolicyEvaluator(bundle, config);
   }
 
-  static async create(options: { config?: string; source: WorkloadSource; readOnly?: boolean }): Promise<Runtime> {
+  static async create(options: { config?: string; source: WorkloadSource; readOnly?: boolean; databasePath?: string }): Promise<Runtime> {
     const bundle = await PolicyBundle.load();
     const { config, source } = await loadConfig(options.config, { knownRuleIds: new Set(bundle.byId.keys()) });
-    return new Runtime(config, bundle, options.source, { readOnly: options.readOnly, configSource: source });
+    return new Runtime(config, bundle, options.source, { readOnly: options.readOnly, configSource: source, databasePath: options.databasePath });
   }
 
   get evaluator(): PolicyEvaluator {
@@ -32,6 +44,18 @@ export class Runtime {
   /** Swaps in a new bundle atomically: requests in flight finish on the evaluator they started with. */
   useBundle(bundle: PolicyBundle): void {
     this.current = new PolicyEvaluator(bundle, this.config);
+  }
+
+  /** The SQLite store, opened (and migrated) on first use. */
+  db(): Db {
+    this.database ??= openDatabase(this.options.databasePath ?? defaultDatabasePath(this.config));
+    return this.database;
+  }
+
+  async close(): Promise<void> {
+    this.database?.close();
+    this.database = undefined;
+    await this.source.close?.();
   }
 
   namespaceAllowed(namespace: string): boolean {
