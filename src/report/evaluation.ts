@@ -106,7 +106,7 @@ export function renderText(report: EvaluationReport, results: (WorkloadResult & 
       if (f.outcome === "violation" || f.outcome === "warning") {
         lines.push(`      fix: ${f.fix ? `${f.autoFixable ? "auto-fixable" : "needs approval"} (${f.fix.risk} risk)` : "manual"} — ${f.remediation}`);
       }
-      if (f.reason && (f.outcome === "exempt" || !f.fix)) lines.push(`      note: ${f.reason}`);
+      if (f.reason && f.outcome !== "not-evaluated" && (f.outcome === "exempt" || !f.fix)) lines.push(`      note: ${f.reason}`);
     }
   }
   for (const s of report.skipped) lines.push(`- ${s.kind} ${s.name} (${s.source}): skipped, ${s.reason}`);
