@@ -59,7 +59,7 @@ try {
   for (let n = 0; n < namespaces; n++) {
     await admin.request(KubeClient.path(nsType), { method: "POST", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: `team-${n}` } }, what: { verb: "create", resource: "namespaces" } });
   }
-  const jobs = [];
+  const jobs: (readonly [string, number])[] = [];
   for (let n = 0; n < namespaces; n++) for (let i = 0; i < perNamespace; i++) jobs.push([`team-${n}`, i] as const);
   const worker = async () => {
     for (let job = jobs.pop(); job; job = jobs.pop()) {

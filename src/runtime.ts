@@ -2,13 +2,14 @@
 // The evaluator can be swapped (custom rules recompiled) without the doors noticing.
 import os from "node:os";
 import path from "node:path";
-import { loadConfig } from "./config/load.js";
+import type { AppError } from "./errors.js";
 import { openDatabase, type Db } from "./store/db.js";
 import type { PolicyConfig } from "./config/types.js";
 import type { WorkloadSource } from "./kube/source.js";
 import { PolicyBundle } from "./policy/bundle.js";
 import { namespaceAllowed } from "./policy/enforcement.js";
 import { PolicyEvaluator } from "./policy/evaluator.js";
+import { loadPolicySetup } from "./policy/setup.js";
 
 /** Where the SQLite store lives: config storage.path, $KUBE_POLICY_DB, else the user's data directory. */
 export function defaultDatabasePath(config: PolicyConfig, env: NodeJS.ProcessEnv = process.env): string {
@@ -19,31 +20,42 @@ export function defaultDatabasePath(config: PolicyConfig, env: NodeJS.ProcessEnv
 }
 
 export class Runtime {
-  private current: PolicyEvaluator;
+  /** Configuration and evaluator change together (reload), never one without the other. */
+  private state: { config: PolicyConfig; evaluator: PolicyEvaluator };
   private database: Db | undefined;
+  /** The last failed reload of the rules, if the one before it did not succeed since. */
+  lastReloadError: AppError | null = null;
 
   constructor(
-    readonly config: PolicyConfig,
+    config: PolicyConfig,
     bundle: PolicyBundle,
     readonly source: WorkloadSource,
     readonly options: { readOnly?: boolean; configSource?: string; databasePath?: string } = {},
   ) {
-    this.current = new PolicyEvaluator(bundle, config);
+    this.state = { config, evaluator: new PolicyEvaluator(bundle, config) };
   }
 
   static async create(options: { config?: string; source: WorkloadSource; readOnly?: boolean; databasePath?: string }): Promise<Runtime> {
-    const bundle = await PolicyBundle.load();
-    const { config, source } = await loadConfig(options.config, { knownRuleIds: new Set(bundle.byId.keys()) });
-    return new Runtime(config, bundle, options.source, { readOnly: options.readOnly, configSource: source, databasePath: options.databasePath });
+    const setup = await loadPolicySetup(options.config);
+    return new Runtime(setup.config, setup.bundle, options.source, {
+      readOnly: options.readOnly,
+      configSource: setup.configSource,
+      databasePath: options.databasePath,
+    });
+  }
+
+  get config(): PolicyConfig {
+    return this.state.config;
   }
 
   get evaluator(): PolicyEvaluator {
-    return this.current;
+    return this.state.evaluator;
   }
 
-  /** Swaps in a new bundle atomically: requests in flight finish on the evaluator they started with. */
-  useBundle(bundle: PolicyBundle): void {
-    this.current = new PolicyEvaluator(bundle, this.config);
+  /** Swaps configuration and bundle atomically: requests in flight finish on the evaluator they started with. */
+  reload(setup: { config: PolicyConfig; bundle: PolicyBundle }): void {
+    this.state = { config: setup.config, evaluator: new PolicyEvaluator(setup.bundle, setup.config) };
+    this.lastReloadError = null;
   }
 
   /** The SQLite store, opened (and migrated) on first use. */

@@ -1,14 +1,12 @@
 // kube-policy eval: offline evaluation of manifests.
-import { loadConfig } from "../config/load.js";
 import { loadManifests } from "../manifests/load.js";
 import { offlineInputs } from "../manifests/offline-context.js";
-import { PolicyBundle } from "../policy/bundle.js";
+import { loadPolicySetup } from "../policy/setup.js";
 import { PolicyEvaluator } from "../policy/evaluator.js";
 import { buildReport, renderText } from "../report/evaluation.js";
 
 export async function evalCommand(options: { filename: string[]; config?: string; format: "text" | "json" }): Promise<number> {
-  const bundle = await PolicyBundle.load();
-  const { config } = await loadConfig(options.config, { knownRuleIds: new Set(bundle.byId.keys()) });
+  const { config, bundle } = await loadPolicySetup(options.config);
   const loaded = await loadManifests(options.filename);
   const { inputs, skipped } = offlineInputs(loaded.documents);
   const evaluator = new PolicyEvaluator(bundle, config);

@@ -1,11 +1,9 @@
 // kube-policy rules: the catalogue, as the configuration sees it.
-import { loadConfig } from "../config/load.js";
-import { PolicyBundle } from "../policy/bundle.js";
+import { loadPolicySetup } from "../policy/setup.js";
 import { PolicyEvaluator } from "../policy/evaluator.js";
 
 export async function rulesCommand(options: { category?: string; config?: string; format: "text" | "json" }): Promise<number> {
-  const bundle = await PolicyBundle.load();
-  const { config } = await loadConfig(options.config, { knownRuleIds: new Set(bundle.byId.keys()) });
+  const { config, bundle } = await loadPolicySetup(options.config);
   const rules = new PolicyEvaluator(bundle, config)
     .catalogue()
     .filter((r) => !options.category || r.category === options.category);

@@ -106,6 +106,7 @@ export function catalogueFromInspect(
       fixRisk,
       action,
       source: options.source,
+      enabledByDefault: custom.enabled !== false,
       package: segments.join("."),
       file,
     });

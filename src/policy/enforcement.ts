@@ -25,6 +25,7 @@ export function ruleEnforcement(rule: CatalogueEntry, config: PolicyConfig): Enf
   const category = config.categories?.[rule.category];
   const global = config.global?.enforcement ?? "strict";
   if (override?.enabled === false) return "disabled";
+  if (!rule.enabledByDefault && override?.enabled !== true) return "disabled";
   if (override?.enforcement) return override.enforcement;
   const inherited = (category?.enabled === false ? "disabled" : category?.enforcement) ?? global;
   if (inherited === "disabled" && override?.enabled === true) {

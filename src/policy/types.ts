@@ -26,6 +26,8 @@ export interface CatalogueEntry {
   /** The action a failing object gets: deny (violation in strict mode) or warn (always a warning). */
   action: "deny" | "warn";
   source: "built-in" | "custom";
+  /** False for a rule defined with enabled: false (configuration can still turn it on). */
+  enabledByDefault: boolean;
   /** Rego package path below data, e.g. "kubepolicy.security.privileged_container". */
   package: string;
   /** Source file of the rule, relative to the repository or the custom rule directory. */

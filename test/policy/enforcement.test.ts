@@ -33,6 +33,7 @@ function rule(id: string, category: Category = "security", severity: Severity = 
     remediation: "fix it",
     fixRisk: "low",
     action: "deny",
+    enabledByDefault: true,
     source: "built-in",
     package: `kubepolicy.${category}.${id.replace(/-/g, "_")}`,
     file: `rego/${category}/${id}.rego`,
@@ -397,4 +398,11 @@ test("namespaceAllowed: everything by default, only allowed ones with allow, nev
   t.is(namespaceAllowed("team-a", both), true);
   t.is(namespaceAllowed("team-secret", both), false);
   t.is(namespaceAllowed("shop", both), false);
+});
+
+test("a rule defined with enabled: false stays off unless an override turns it on", (t) => {
+  const off = { ...rule("custom-off"), enabledByDefault: false };
+  t.is(ruleEnforcement(off, {}), "disabled");
+  t.is(ruleEnforcement(off, { ruleOverrides: { "custom-off": { enabled: true } } }), "strict");
+  t.is(ruleEnforcement(off, { global: { enforcement: "advisory" }, ruleOverrides: { "custom-off": { enabled: true } } }), "advisory");
 });
