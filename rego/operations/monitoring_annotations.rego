@@ -66,9 +66,17 @@ scraped if {
 }
 
 # Whether a ServiceMonitor selects the workload can be told without Services only when there is none.
-decidable if count(monitors) == 0
+# ServiceMonitors unknown (not readable): whether one selects the pods cannot be told. An empty list is
+# known: offline "none given", or a cluster without the Prometheus Operator CRD.
+decidable if {
+	k8s.known("serviceMonitors")
+	count(monitors) == 0
+}
 
-decidable if k8s.known("services")
+decidable if {
+	k8s.known("serviceMonitors")
+	k8s.known("services")
+}
 
 annotations_path := concat("", [k8s.pod_metadata_pointer, "/annotations"]) if is_object(k8s.pod_metadata.annotations)
 
@@ -92,5 +100,14 @@ not_evaluated contains {"msg": sprintf(
 	[k8s.workload, k8s.namespace],
 )} if {
 	applies
+	k8s.known("serviceMonitors")
 	not decidable
+}
+
+not_evaluated contains {"msg": sprintf(
+	"%s: the ServiceMonitors of namespace %s are not known, so whether one selects the pods cannot be told",
+	[k8s.workload, k8s.namespace],
+)} if {
+	applies
+	not k8s.known("serviceMonitors")
 }

@@ -33,17 +33,24 @@ monitor(namespace, namespace_selector) := {
 }
 
 test_fires_once_without_annotation_or_service_monitor if {
-	findings := monitoring_annotations.violation with input as {"object": deployment({"team": "shop"}), "context": {"services": [service]}}
+	findings := monitoring_annotations.violation with input as {"object": deployment({"team": "shop"}), "context": {"services": [service], "serviceMonitors": []}}
 	count(findings) == 1
 	some f in findings
 	f.msg == `Deployment "api" has no prometheus.io/scrape annotation on its pod template and no ServiceMonitor selects it`
 	f.path == "/spec/template/metadata/annotations"
 }
 
-test_fires_when_service_monitor_crd_is_absent if {
-	[f] := [f | some f in monitoring_annotations.violation] with input as {"object": deployment({}), "context": {}}
+test_fires_when_no_service_monitor_exists if {
+	input_doc := {"object": deployment({}), "context": {"serviceMonitors": []}}
+	[f] := [f | some f in monitoring_annotations.violation] with input as input_doc
 	f.path == "/spec/template/metadata/annotations"
-	count(monitoring_annotations.not_evaluated) == 0 with input as {"object": deployment({}), "context": {}}
+	count(monitoring_annotations.not_evaluated) == 0 with input as input_doc
+}
+
+test_not_evaluated_when_service_monitors_are_unknown if {
+	count(monitoring_annotations.violation) == 0 with input as {"object": deployment({}), "context": {}}
+	[n] := [n | some n in monitoring_annotations.not_evaluated] with input as {"object": deployment({}), "context": {}}
+	contains(n.msg, "ServiceMonitors of namespace")
 }
 
 test_fires_when_monitor_selects_no_service_of_the_pods if {

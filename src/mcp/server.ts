@@ -45,7 +45,10 @@ export function createMcpServer(runtime: Runtime, options: { actorPrefix?: strin
           return { content: [{ type: "text" as const, text: result.text }], structuredContent: result.structured };
         } catch (error) {
           const appError = toAppError(error);
-          return { content: [{ type: "text" as const, text: `${appError.code}: ${appError.describe()}` }], isError: true };
+          const text = appError.message.startsWith(`${appError.code}:`) || appError.message.startsWith(appError.code.replace(/_/g, " "))
+            ? appError.describe()
+            : `${appError.code}: ${appError.describe()}`;
+          return { content: [{ type: "text" as const, text }], isError: true };
         }
       },
     );
