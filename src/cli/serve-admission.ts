@@ -1,0 +1,46 @@
+// kube-policy serve --admission PORT: the validating admission webhook on its own HTTPS port, apart
+// from the REST port (the API server needs TLS; the tools do not share its exposure). Certificates come
+// from --admission-cert/--admission-key, else a development CA kept next to the database.
+import path from "node:path";
+import { InvalidInputError } from "../errors.js";
+import { ADMISSION_PATH, startAdmissionServer, type RunningAdmissionServer } from "../http/admission.js";
+import { devCertificates, loadCertificateFiles, type TlsMaterial } from "../http/certificates.js";
+import { logger } from "../logger.js";
+import { defaultDatabasePath, type Runtime } from "../runtime.js";
+
+export interface AdmissionCliOptions {
+  admission: string;
+  admissionHost?: string;
+  admissionCert?: string;
+  admissionKey?: string;
+}
+
+/** Where generated development certificates are kept: beside the SQLite store. */
+export function devCertificateDir(runtime: Runtime): string {
+  return path.join(path.dirname(runtime.options.databasePath ?? defaultDatabasePath(runtime.config)), "admission-tls");
+}
+
+export async function startAdmissionFromCli(runtime: Runtime, options: AdmissionCliOptions): Promise<RunningAdmissionServer> {
+  const port = Number(options.admission);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidInputError(`--admission needs a port number (got ${JSON.stringify(options.admission)})`);
+  }
+  if (Boolean(options.admissionCert) !== Boolean(options.admissionKey)) {
+    throw new InvalidInputError("--admission-cert and --admission-key go together: give both, or neither for a development certificate");
+  }
+  let tls: TlsMaterial;
+  let caNote: string;
+  if (options.admissionCert && options.admissionKey) {
+    tls = await loadCertificateFiles(options.admissionCert, options.admissionKey);
+    caNote = `certificate ${options.admissionCert}`;
+  } else {
+    const generated = await devCertificates(devCertificateDir(runtime));
+    tls = generated;
+    const caFile = path.join(generated.dir, "ca.crt");
+    caNote = `development CA ${caFile} (${generated.generated ? "new" : "reused"}; caBundle: base64 -w0 ${caFile})`;
+  }
+  const running = await startAdmissionServer(runtime, { host: options.admissionHost, port, tls });
+  logger.info({ url: `${running.url}${ADMISSION_PATH}`, tls: caNote }, "admission webhook listening");
+  process.stderr.write(`kube-policy: admission webhook on ${running.url}${ADMISSION_PATH} with ${caNote}\n`);
+  return running;
+}
