@@ -1,0 +1,362 @@
+// The notifier: what the scans and remediation code call when something happened. It derives the events,
+// drops the ones already told (deduplication), applies each channel's enabled flag, event and severity
+// filters, and delivers one message per scan (or fix event) per channel in the background, with retries.
+// Nothing here can fail or hold up the caller: onScanCompleted / onFixEvent / checkStale return at once
+// and never throw; idle() is how tests (and a shutting-down server) wait for deliveries in flight.
+//
+//   notifierFor(runtime).onScanCompleted(previousSucceededScan, finishedScan)
+//   notifierFor(runtime).onFixEvent({ type: "fix-applied", workload, ruleIds, changeId, ... })
+import cron, { type ScheduledTask } from "node-cron";
+import type { EmailNotificationConfig, NotificationChannelConfig, NotificationsConfig, SlackNotificationConfig } from "../config/types.js";
+import { ConfigError, toAppError } from "../errors.js";
+import { logger as rootLogger } from "../logger.js";
+import type { Runtime } from "../runtime.js";
+import { NotificationStore, type AttemptRecord, type NotificationChannel, type NotificationKind } from "../store/notification-store.js";
+import { composeAlert, composeDigest, composeTest, type MessageContent } from "./content.js";
+import { DEFAULT_DELIVERY, DeliveryError, deliver, type DeliveryPolicy, type DeliveryResult, type Sender } from "./delivery.js";
+import { EmailSender } from "./email.js";
+import {
+  eventSeverity,
+  eventsForScan,
+  fingerprint,
+  staleEvent,
+  type FixEvent,
+  type FixEventInput,
+  type NotificationEvent,
+  type ScanSummary,
+} from "./events.js";
+import { SlackSender } from "./slack.js";
+
+export const CHANNELS = ["slack", "email"] as const satisfies readonly NotificationChannel[];
+export const DEFAULT_DEDUPE_HOURS = 24;
+export const DEFAULT_DIGEST_CRON = "0 8 * * *";
+const HOUR = 3_600_000;
+
+/** The subset of pino the notifier logs through (tests pass a pino writing to memory). */
+export interface NotifyLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface NotifierOptions {
+  store: NotificationStore;
+  /** The notifications section; a function so that a configuration reload takes effect at the next event. */
+  config: NotificationsConfig | undefined | (() => NotificationsConfig | undefined);
+  logger?: NotifyLogger;
+  /** Where the SMTP credentials are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+  /** Overrides notifications.delivery (tests use short delays). */
+  delivery?: Partial<DeliveryPolicy>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a call did: the events kept (after deduplication), how many were duplicates, and the messages queued. */
+export interface NotifyResult {
+  events: NotificationEvent[];
+  duplicates: number;
+  notifications: { id: number; channel: NotificationChannel }[];
+}
+
+export interface TestDeliveryResult {
+  notificationId: number;
+  channel: NotificationChannel;
+  status: "sent" | "failed";
+  attempts: AttemptRecord[];
+}
+
+const empty = (): NotifyResult => ({ events: [], duplicates: 0, notifications: [] });
+
+/** The part of an event one channel receives: null when its event filter or severity filter leaves nothing. */
+export function eventForChannel(event: NotificationEvent, channel: NotificationChannelConfig): NotificationEvent | null {
+  if (channel.events && !channel.events.includes(event.type)) return null;
+  const levels = channel.severityLevels;
+  if (!levels) return event;
+  if (event.type === "scan-new-violations") {
+    const newFindings = event.newFindings.filter((f) => levels.includes(f.severity));
+    return newFindings.length > 0 ? { ...event, newFindings } : null;
+  }
+  const severity = eventSeverity(event);
+  // Score, failure and stale events concern no severity: severity filters do not hide them.
+  return severity === null || levels.includes(severity) ? event : null;
+}
+
+export class Notifier {
+  private readonly store: NotificationStore;
+  private readonly log: NotifyLogger;
+  private readonly now: () => number;
+  private readonly pending = new Set<Promise<unknown>>();
+  private digestTask: ScheduledTask | undefined;
+  private staleTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: NotifierOptions) {
+    this.store = options.store;
+    this.log = options.logger ?? rootLogger.child({ component: "notifications" });
+    this.now = options.now ?? Date.now;
+  }
+
+  get config(): NotificationsConfig {
+    const c = typeof this.options.config === "function" ? this.options.config() : this.options.config;
+    return c ?? {};
+  }
+
+  /**
+   * A scan finished (succeeded or failed). `previous` is the last *succeeded* scan of the same scope
+   * before it, or null. Alerts on what is new since then, as one message per channel; quiet when nothing
+   * changed. Returns at once; delivery happens in the background.
+   */
+  onScanCompleted(previous: ScanSummary | null, current: ScanSummary): NotifyResult {
+    return this.guard("scan", () => {
+      this.store.recordScan({ cluster: current.cluster ?? "", scope: current.scope, scanId: current.scanId, status: current.status, at: Date.parse(current.finishedAt) || this.now() });
+      return this.dispatch(eventsForScan(previous, current, this.config));
+    });
+  }
+
+  /** A fix was applied, failed, awaits approval, or was rolled back. Returns at once. */
+  onFixEvent(input: FixEventInput): NotifyResult {
+    return this.guard("fix", () => {
+      const event = { ...input, at: input.at ?? new Date(this.now()).toISOString(), scope: input.scope ?? input.workload.namespace } as FixEvent;
+      return this.dispatch([event]);
+    });
+  }
+
+  /** Alerts on every scanned scope without a successful scan for longer than staleAfterHours (off when unset). */
+  checkStale(now: number = this.now()): NotifyResult {
+    return this.guard("stale", () => {
+      const hours = this.config.staleAfterHours;
+      const result = empty();
+      if (!hours) return result;
+      for (const state of this.store.scopes()) {
+        const event = staleEvent(
+          { scope: state.scope, ...(state.cluster ? { cluster: state.cluster } : {}), firstSeenAt: state.firstSeenAt, lastSuccessAt: state.lastSuccessAt, lastSuccessScanId: state.lastSuccessId },
+          now,
+          hours,
+        );
+        if (!event) continue;
+        const one = this.dispatch([event]);
+        result.events.push(...one.events);
+        result.duplicates += one.duplicates;
+        result.notifications.push(...one.notifications);
+      }
+      return result;
+    });
+  }
+
+  /** The digest of the events since each digest channel's last delivered digest (the last day for the first one); quiet when there were none. */
+  sendDigest(now: number = this.now()): NotifyResult {
+    return this.guard("digest", () => {
+      const config = this.config;
+      const result = empty();
+      for (const channel of CHANNELS) {
+        const channelConfig = this.channelConfig(channel);
+        if (!channelConfig || channelConfig.enabled === false) continue;
+        const mode = channelConfig.mode ?? "immediate";
+        if (mode === "immediate") continue;
+        const from = this.store.lastDigestSentAt(channel) ?? now - 24 * HOUR;
+        const stored = this.store.eventsBetween<NotificationEvent>(from, now);
+        const views = stored.map((e) => ({ id: e.id, event: eventForChannel(e.payload, channelConfig) })).filter((v) => v.event !== null);
+        if (views.length === 0) continue;
+        const content = composeDigest(views.map((v) => v.event!), { from, to: now }, { maxFindings: config.maxFindings });
+        result.notifications.push(this.queue(channel, "digest", views.map((v) => v.id), views.map((v) => v.event!.type), content, now));
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Sends a test message to a configured channel and waits for the outcome (with the usual retries);
+   * ignores the channel's enabled flag and filters, so a channel can be tried before it is switched on.
+   * Throws ConfigError when the channel is not configured, DeliveryError when every attempt failed.
+   */
+  async sendTest(channel: NotificationChannel, origin = "kube-policy"): Promise<TestDeliveryResult> {
+    const channelConfig = this.channelConfig(channel);
+    if (!channelConfig) {
+      throw new ConfigError(`no ${channel} notifications are configured`, {
+        details: [{ where: `/notifications/${channel}`, message: channel === "slack" ? "add notifications.slack.webhookUrl" : "add notifications.email.recipients (and smtp)" }],
+      });
+    }
+    const now = this.now();
+    const content = composeTest(channel, now, origin);
+    const id = this.store.createNotification({ channel, kind: "test", eventIds: [], eventTypes: [], subject: content.subject }, now);
+    const result = await this.deliverInBackground(id, this.sender(channel), content);
+    const attempts = this.store.attempts(id);
+    if (result.status === "failed") {
+      throw new DeliveryError(`the test notification to ${channel} failed after ${attempts.length} attempt(s): ${result.error ?? "unknown error"}`, {
+        retryable: false,
+        statusCode: attempts.at(-1)?.statusCode ?? null,
+        details: attempts.map((a) => ({ where: `attempt ${a.attempt}`, message: `${a.statusCode !== null ? `${a.statusCode} ` : ""}${a.error ?? a.status}` })),
+      });
+    }
+    return { notificationId: id, channel, status: result.status, attempts };
+  }
+
+  /** Resolves when every delivery started so far (and any retry it schedules) has finished. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Starts the digest schedule (when a channel wants one) and the periodic stale check (when configured). */
+  start(): void {
+    const config = this.config;
+    const wantsDigest = CHANNELS.some((c) => {
+      const cc = this.channelConfig(c);
+      return cc && cc.enabled !== false && (cc.mode === "digest" || cc.mode === "both");
+    });
+    if (wantsDigest && !this.digestTask) {
+      const expression = config.digest?.cron ?? DEFAULT_DIGEST_CRON;
+      if (!cron.validate(expression)) {
+        throw new ConfigError("invalid notifications digest schedule", {
+          details: [{ where: "/notifications/digest/cron", message: `${JSON.stringify(expression)} is not a cron expression (e.g. 0 8 * * * for 08:00 every day)` }],
+        });
+      }
+      try {
+        this.digestTask = cron.createTask(expression, () => void this.sendDigest(), { name: "kube-policy-digest", timezone: config.digest?.timezone, noOverlap: true });
+      } catch (error) {
+        throw new ConfigError("invalid notifications digest schedule", {
+          details: [{ where: "/notifications/digest/timezone", message: toAppError(error).message }],
+          cause: error,
+        });
+      }
+      void this.digestTask.start();
+    }
+    if (config.staleAfterHours && !this.staleTimer) {
+      // Often enough to notice within a quarter of the allowed age, never more than every 15 minutes.
+      const every = Math.min(15 * 60_000, Math.max(60_000, (config.staleAfterHours * HOUR) / 4));
+      this.staleTimer = setInterval(() => void this.checkStale(), every);
+      this.staleTimer.unref();
+    }
+  }
+
+  /** Stops the schedules and waits for deliveries in flight. */
+  async stop(): Promise<void> {
+    if (this.staleTimer) clearInterval(this.staleTimer);
+    this.staleTimer = undefined;
+    await this.digestTask?.destroy();
+    this.digestTask = undefined;
+    await this.idle();
+  }
+
+  private channelConfig(channel: "slack"): SlackNotificationConfig | undefined;
+  private channelConfig(channel: "email"): EmailNotificationConfig | undefined;
+  private channelConfig(channel: NotificationChannel): SlackNotificationConfig | EmailNotificationConfig | undefined;
+  private channelConfig(channel: NotificationChannel): SlackNotificationConfig | EmailNotificationConfig | undefined {
+    return channel === "slack" ? this.config.slack : this.config.email;
+  }
+
+  private sender(channel: NotificationChannel): Sender {
+    if (channel === "slack") return new SlackSender(this.config.slack!);
+    return new EmailSender(this.config.email!, this.options.env);
+  }
+
+  private policy(): DeliveryPolicy {
+    return { ...DEFAULT_DELIVERY, ...this.config.delivery, ...this.options.delivery };
+  }
+
+  /** Runs the body; a failure (a broken database, a bug) is logged and becomes an empty result, never the caller's problem. */
+  private guard(what: string, body: () => NotifyResult): NotifyResult {
+    try {
+      return body();
+    } catch (error) {
+      const e = toAppError(error);
+      this.log.error({ code: e.code, err: e.message, what }, "notifications: could not process the event; nothing was sent");
+      return empty();
+    }
+  }
+
+  /** Stores the events that are not duplicates and queues one message per channel that wants any of them. */
+  private dispatch(events: NotificationEvent[]): NotifyResult {
+    const result = empty();
+    if (events.length === 0) return result;
+    const config = this.config;
+    const now = this.now();
+    const dedupeHours = config.dedupeHours ?? DEFAULT_DEDUPE_HOURS;
+    // dedupeHours 0: nothing counts as a duplicate.
+    const since = dedupeHours > 0 ? now - dedupeHours * HOUR : Number.MAX_SAFE_INTEGER;
+    const stored: { id: number; event: NotificationEvent }[] = [];
+    for (const event of events) {
+      const record = this.store.recordEventOnce(
+        { type: event.type, fingerprint: fingerprint(event), scope: event.scope, scanId: "scanId" in event ? event.scanId : null, severity: eventSeverity(event), payload: event },
+        now,
+        since,
+      );
+      if (record) {
+        stored.push({ id: record.id, event });
+        result.events.push(event);
+      } else {
+        result.duplicates += 1;
+        this.log.debug({ type: event.type, scope: event.scope }, "notifications: an identical event was already sent; not sending it again");
+      }
+    }
+    if (stored.length === 0) return result;
+    for (const channel of CHANNELS) {
+      const channelConfig = this.channelConfig(channel);
+      if (!channelConfig || channelConfig.enabled === false) continue;
+      if ((channelConfig.mode ?? "immediate") === "digest") continue;
+      const views = stored.map((s) => ({ id: s.id, event: eventForChannel(s.event, channelConfig) })).filter((v) => v.event !== null);
+      if (views.length === 0) continue;
+      const content = composeAlert(views.map((v) => v.event!), { maxFindings: config.maxFindings });
+      result.notifications.push(this.queue(channel, "alert", views.map((v) => v.id), views.map((v) => v.event!.type), content, now));
+    }
+    return result;
+  }
+
+  private queue(channel: NotificationChannel, kind: NotificationKind, eventIds: number[], eventTypes: string[], content: MessageContent, now: number) {
+    const id = this.store.createNotification({ channel, kind, eventIds, eventTypes, subject: content.subject }, now);
+    void this.deliverInBackground(id, this.sender(channel), content);
+    return { id, channel };
+  }
+
+  /**
+   * Delivers after the caller's turn of the event loop (so not even the first connection attempt runs on
+   * its time), records every attempt, and resolves with the outcome; never rejects.
+   */
+  private deliverInBackground(id: number, sender: Sender, content: MessageContent): Promise<DeliveryResult> {
+    const policy = this.policy();
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() =>
+        deliver(
+          sender,
+          content,
+          policy,
+          (a) => {
+            this.store.recordAttempt({ notificationId: id, attempt: a.attempt, status: a.status, retryable: a.retryable, statusCode: a.statusCode, error: a.error, startedAt: a.startedAt, durationMs: a.durationMs });
+            if (a.status === "failed") {
+              this.log.warn(
+                { notification: id, channel: sender.channel, attempt: a.attempt, statusCode: a.statusCode, error: a.error, retryInMs: a.retryInMs },
+                a.retryInMs === null ? "notification delivery attempt failed" : "notification delivery attempt failed; retrying",
+              );
+            }
+          },
+          this.options.sleep,
+        ),
+      )
+      .then((result) => {
+        this.store.finishNotification(id, result.status, result.error, this.now());
+        if (result.status === "sent") this.log.info({ notification: id, channel: sender.channel, attempts: result.attempts.length }, "notification sent");
+        else this.log.error({ notification: id, channel: sender.channel, attempts: result.attempts.length, error: result.error }, "notification not delivered");
+        return result;
+      })
+      .catch((error: unknown): DeliveryResult => {
+        const e = toAppError(error);
+        this.log.error({ notification: id, channel: sender.channel, code: e.code, error: e.message }, "notification delivery could not be recorded");
+        return { status: "failed", attempts: [], error: e.message };
+      });
+    this.pending.add(run);
+    void run.finally(() => this.pending.delete(run));
+    return run;
+  }
+}
+
+const notifiers = new WeakMap<Runtime, Notifier>();
+
+/** The runtime's notifier (its SQLite store, its configuration as reloaded), created on first use. */
+export function notifierFor(runtime: Runtime, options: Partial<Omit<NotifierOptions, "store" | "config">> = {}): Notifier {
+  let notifier = notifiers.get(runtime);
+  if (!notifier) {
+    notifier = new Notifier({ ...options, store: new NotificationStore(runtime.db()), config: () => runtime.config.notifications });
+    notifiers.set(runtime, notifier);
+  }
+  return notifier;
+}
