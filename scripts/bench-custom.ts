@@ -43,11 +43,11 @@ try {
   const configFile = path.join(cacheDir, "rules.json");
   await writeFile(configFile, JSON.stringify({ customRules: rules }));
   let t = performance.now();
-  const set = await loadCustomRules({ customRules: rules }, configFile, builtIn.catalogue);
+  const set = await loadCustomRules({ customRules: rules }, configFile, builtIn);
   const cold = await compileCustomRules(set, { cacheDir });
   const coldSeconds = (performance.now() - t) / 1000;
   t = performance.now();
-  const set2 = await loadCustomRules({ customRules: rules }, configFile, builtIn.catalogue);
+  const set2 = await loadCustomRules({ customRules: rules }, configFile, builtIn);
   const warm = await compileCustomRules(set2, { cacheDir });
   const cachedSeconds = (performance.now() - t) / 1000;
   if (!warm.cached || cold.cached) throw new Error("cache did not behave: cold must compile, warm must load from cache");

@@ -38,6 +38,12 @@ segment(k) := format_int(k, 10) if is_number(k)
 
 segment(k) := replace(replace(k, "~", "~0"), "/", "~1") if is_string(k)
 
+# True when the context holds a fact under this key (a list, or an object such as the Namespace).
+context_present(key) if {
+	some k, _ in object.get(input, "context", {})
+	k == key
+}
+
 # True when a fact named under facts.<name> could be known for this object.
 fact_known(name) if {
 	some key, _ in data.lib.facts.values

@@ -27,8 +27,11 @@ values["namespace"] := k8s.namespace
 # Each volume backed by a PersistentVolumeClaim: {name, claim, storageClass, encrypted}. Known only when
 # every one of them resolves to a StorageClass in the context.
 values["volumes"] := resolved if {
+	# In the order of the pod spec (volume pointers sort by index within their list).
 	resolved := [fact |
+		some pointer in sort([v.pointer | some v in ev.pvc_backed_volumes])
 		some volume in ev.pvc_backed_volumes
+		volume.pointer == pointer
 		fact := volume_fact(volume)
 	]
 	count(resolved) == count(ev.pvc_backed_volumes)
@@ -37,7 +40,7 @@ values["volumes"] := resolved if {
 	}
 }
 
-volume_fact(volume) := {"name": volume.name, "claim": volume.claim, "storageClass": class.name, "encrypted": is_encrypted(storage_class)} if {
+volume_fact(volume) := {"name": volume.name, "claim": volume.claim, "storageClass": class.name, "encrypted": is_encrypted(storage_class), "pointer": volume.pointer} if {
 	class := ev.class_of(ev.claim_of(volume))
 	storage_class := ev.storage_class(class.name)
 }

@@ -10,7 +10,7 @@ import { PolicyCompileError } from "../errors.js";
 import { catalogueFromInspect, RULE_ROOT, type InspectOutput } from "./catalogue.js";
 import { opa, OPA_VERSION } from "./opa-cli.js";
 import { PACKAGE_ROOT } from "../paths.js";
-import { ENTRYPOINT, generateEntrypoint, scanRulePackages } from "./entrypoint.js";
+import { ENTRYPOINT, ENTRYPOINTS, generateEntrypoint, scanRulePackages } from "./entrypoint.js";
 import type { CatalogueEntry } from "./types.js";
 
 const run = promisify(execFile);
@@ -22,6 +22,8 @@ export interface BundleRoot {
   source: CatalogueEntry["source"];
   /** How files of this root are named in the catalogue (default: relative to cwd). */
   label?: string;
+  /** Names a file of this root (path relative to the root) for the catalogue and messages; overrides label. */
+  fileLabel?: (relativeFile: string) => string;
 }
 
 export interface BuiltBundle {
@@ -61,7 +63,7 @@ export async function buildBundle(roots: BundleRoot[], options: { entryDir?: str
     // Roots inside the package are passed relative to it: OPA embeds source paths in the wasm, and the
     // committed bundle must not depend on where the clone lives. Annotation paths map back by prefix.
     const args = [...roots.map((r) => bundleArg(r.dir)), bundleArg(entryDir)];
-    await opa(["build", "-t", "wasm", "-e", ENTRYPOINT, "--ignore", "*_test.rego", "-o", tarball, ...args], {
+    await opa(["build", "-t", "wasm", ...ENTRYPOINTS.flatMap((e) => ["-e", e]), "--ignore", "*_test.rego", "-o", tarball, ...args], {
       cwd: PACKAGE_ROOT,
       what: roots.map((r) => r.dir).join(", "),
     });
@@ -76,7 +78,7 @@ export async function buildBundle(roots: BundleRoot[], options: { entryDir?: str
       catalogue.push(
         ...catalogueFromInspect(mine, {
           source: root.source,
-          fileOf: (file) => path.join(label, file.slice(prefix.length)),
+          fileOf: (file) => (root.fileLabel ? root.fileLabel(file.slice(prefix.length)) : path.join(label, file.slice(prefix.length))),
         }),
       );
     }

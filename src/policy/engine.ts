@@ -5,7 +5,7 @@ import { PolicyBundleError } from "../errors.js";
 import type { PolicyBundle } from "./bundle.js";
 import { HOST_BUILTINS, SDK_BUILTINS } from "./builtins.js";
 import type { CatalogueEntry, JsonPatchOp } from "./types.js";
-import { ENTRYPOINT } from "./entrypoint.js";
+import { ENTRYPOINT, REGEX_ENTRYPOINT } from "./entrypoint.js";
 
 const require = createRequire(import.meta.url);
 const { LoadedPolicy: SdkLoadedPolicy } = require("@open-policy-agent/opa-wasm") as {
@@ -32,7 +32,7 @@ const PAGE = 64 * 1024;
  * with a native scan for its terminating NUL: the SDK's byte-by-byte JavaScript loop over the output
  * was the largest single cost of an evaluation. Same exports, same heap discipline as the SDK.
  */
-function evaluateFast(policy: LoadedPolicy, input: unknown): { result: unknown }[] {
+function evaluateFast(policy: LoadedPolicy, input: unknown, entrypoint = 0): { result: unknown }[] {
   const exports = policy.wasmInstance.exports as Record<string, (...args: number[]) => number>;
   const json = JSON.stringify(input);
   const inputAddr = policy.dataHeapPtr;
@@ -40,7 +40,7 @@ function evaluateFast(policy: LoadedPolicy, input: unknown): { result: unknown }
   const shortfall = inputAddr + worstCase - policy.mem.buffer.byteLength;
   if (shortfall > 0) policy.mem.grow(Math.ceil(shortfall / PAGE));
   const { written } = encoder.encodeInto(json, new Uint8Array(policy.mem.buffer, inputAddr, worstCase));
-  const resultAddr = exports.opa_eval!(0, 0, policy.dataAddr, inputAddr, written, inputAddr + written, 0);
+  const resultAddr = exports.opa_eval!(0, entrypoint, policy.dataAddr, inputAddr, written, inputAddr + written, 0);
   const bytes = new Uint8Array(policy.mem.buffer);
   const end = bytes.indexOf(0, resultAddr);
   return JSON.parse(decoder.decode(bytes.subarray(resultAddr, end))) as { result: unknown }[];
@@ -153,6 +153,14 @@ export class PolicyEngine {
     return this.policy.mem.buffer.byteLength;
   }
 
+  /** True when OPA's regex engine (RE2) accepts the pattern; undefined for bundles built without that entrypoint. */
+  regexValid(pattern: string): boolean | undefined {
+    const id = this.policy.entrypoints[REGEX_ENTRYPOINT];
+    if (id === undefined) return undefined;
+    const raw = evaluateFast(this.policy, { pattern }, id);
+    return raw[0]?.result === true;
+  }
+
   /** Runs every rule of the bundle on one object; returns the rules that said something (violations or not evaluated). */
   evaluate(input: PolicyInput): RuleResult[] {
     if (this.policy.mem.buffer.byteLength > this.maxMemoryBytes) {
@@ -161,7 +169,7 @@ export class PolicyEngine {
     }
     let raw: { result: unknown }[];
     try {
-      raw = evaluateFast(this.policy, input);
+      raw = evaluateFast(this.policy, input, this.policy.entrypoints[ENTRYPOINT]);
     } catch (error) {
       // A wasm trap leaves the instance in an unknown state: start afresh before reporting.
       this.policy = this.instantiate();

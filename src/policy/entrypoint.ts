@@ -7,6 +7,9 @@ import { RULE_ROOT } from "./catalogue.js";
 
 export const ENTRY_PACKAGE = "main";
 export const ENTRYPOINT = `${ENTRY_PACKAGE}/findings`;
+/** Validates a regular expression with OPA's own engine (RE2), for custom rule checks. */
+export const REGEX_ENTRYPOINT = `${ENTRY_PACKAGE}/regex_valid`;
+export const ENTRYPOINTS = [ENTRYPOINT, REGEX_ENTRYPOINT];
 
 /** Rule packages (kubepolicy.<group>.<rule>) declared by the non-test .rego files under dir, with whether they define not_evaluated. */
 export async function scanRulePackages(dir: string): Promise<Map<string, { notEvaluated: boolean }>> {
@@ -44,6 +47,9 @@ export function generateEntrypoint(packages: Map<string, { notEvaluated: boolean
     `package ${ENTRY_PACKAGE}`,
     "",
     "# findings[\"<group>.<rule>\"] = {\"violation\": [...], \"not_evaluated\": [...]}, for rules with any output",
+    "",
+    "# RE2 validity of input.pattern: custom rules are checked with the regex engine that will run them.",
+    "regex_valid := regex.is_valid(input.pattern)",
   ];
   for (const pkg of [...packages.keys()].sort()) {
     const [, group, rule] = pkg.split(".") as [string, string, string];

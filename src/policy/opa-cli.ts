@@ -42,13 +42,16 @@ export async function opa(args: string[], options: { cwd?: string; what?: string
   }
 }
 
-/** OPA prints `file:line: rego_xxx_error: message`; keep each as one detail with its location. */
+/**
+ * OPA prints `file:line: rego_xxx_error: message` (after "N errors occurred:" or "N error occurred during
+ * loading:"), each possibly followed by the offending source line and a caret: keep one detail per error,
+ * with its location, and drop the excerpts.
+ */
 export function parseOpaErrors(output: string): { where?: string; message: string }[] {
   const details: { where?: string; message: string }[] = [];
   for (const line of output.split("\n")) {
-    const match = /^\s*(?:\d+ errors? occurred:\s*)?([^\s:][^:]*\.rego):(\d+)(?::\d+)?:\s*(.*)$/.exec(line);
+    const match = /^\s*(?:\d+ errors? occurred(?: during loading)?:\s*)?([^\s:][^:]*\.rego):(\d+)(?::\d+)?:\s*(.*)$/.exec(line);
     if (match) details.push({ where: `${match[1]}:${match[2]}`, message: match[3]!.trim() });
-    else if (line.trim() && !/^\d+ errors? occurred:?$/.test(line.trim())) details.push({ message: line.trim() });
   }
-  return details.length > 0 ? details : [{ message: output }];
+  return details.length > 0 ? details : [{ message: output.trim() }];
 }

@@ -1,6 +1,6 @@
 // Configuration + compiled policy, as every door loads them: the committed built-in bundle, or the
 // built-in catalogue compiled together with the configuration's custom rules (cached by content hash).
-import { loadConfig } from "../config/load.js";
+import { loadConfig, validateConfig } from "../config/load.js";
 import type { PolicyConfig } from "../config/types.js";
 import { PolicyBundle } from "./bundle.js";
 import { compileCustomRules, loadCustomRules, type CompiledRules } from "./custom/compile.js";
@@ -18,9 +18,14 @@ export function hasCustomRules(config: PolicyConfig): boolean {
 
 export async function loadPolicySetup(configPath: string | undefined, options: { cacheDir?: string } = {}): Promise<PolicySetup> {
   const builtIn = await PolicyBundle.load();
-  const { config, source } = await loadConfig(configPath, { knownRuleIds: new Set(builtIn.byId.keys()) });
-  if (!hasCustomRules(config)) return { config, configSource: source, bundle: builtIn, compiled: null };
-  const set = await loadCustomRules(config, source, builtIn.catalogue);
-  const compiled = await compileCustomRules(set, options);
-  return { config, configSource: source, bundle: compiled.bundle, compiled };
+  const { config, source } = await loadConfig(configPath);
+  let bundle = builtIn;
+  let compiled: CompiledRules | null = null;
+  if (hasCustomRules(config)) {
+    compiled = await compileCustomRules(await loadCustomRules(config, source, builtIn), options);
+    bundle = compiled.bundle;
+  }
+  // Rule ids in overrides, exemptions and approvals are checked against every rule, custom ones included.
+  await validateConfig(config, source, { knownRuleIds: new Set(bundle.byId.keys()) });
+  return { config, configSource: source, bundle, compiled };
 }

@@ -50,9 +50,9 @@ export const testPolicyRule = defineTool({
           throw new InvalidInputError("a Rego rule must declare `package kubepolicy.custom.<name>`", { details: [{ where: "rule", message: "no such package line" }] });
         }
         await writeFile(path.join(work, "rule.rego"), args.rule);
-        set = await loadCustomRules({ customRulesDir: work }, path.join(work, "config.json"), builtIn.catalogue);
+        set = await loadCustomRules({ customRulesDir: work }, path.join(work, "config.json"), builtIn);
       } else {
-        set = await loadCustomRules({ customRules: [args.rule as unknown as CustomRuleJson] }, "rule", builtIn.catalogue);
+        set = await loadCustomRules({ customRules: [args.rule as unknown as CustomRuleJson] }, "rule", builtIn);
       }
       const compiled = await compileCustomRules(set);
       const custom = compiled.bundle.catalogue.filter((e) => e.source === "custom");

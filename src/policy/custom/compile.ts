@@ -3,7 +3,7 @@
 // by content hash: a restart with the same rules loads the cached bundle and needs no OPA at all.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseDocument } from "yaml";
@@ -13,7 +13,7 @@ import { REGO_DIR, WASM_DIR } from "../../paths.js";
 import { buildBundle, writeBundle, type BundleRoot } from "../build.js";
 import { PolicyBundle } from "../bundle.js";
 import { opa, OPA_VERSION } from "../opa-cli.js";
-import type { CatalogueEntry } from "../types.js";
+import { PolicyEngine } from "../engine.js";
 import { generateRego } from "./generate.js";
 import { normaliseRules, type CustomRule, type RuleSource } from "./rules.js";
 
@@ -64,7 +64,7 @@ async function ruleFiles(dir: string): Promise<RuleSource[]> {
 }
 
 /** Gathers and checks every custom rule of a configuration (nothing is compiled yet). */
-export async function loadCustomRules(config: PolicyConfig, configFile: string, builtIn: CatalogueEntry[]): Promise<CustomRuleSet> {
+export async function loadCustomRules(config: PolicyConfig, configFile: string, builtIn: PolicyBundle): Promise<CustomRuleSet> {
   const sources: RuleSource[] = (config.customRules ?? []).map((rule, i) => ({ rule, file: configFile, pointer: `/customRules/${i}` }));
   let regoDir: string | null = null;
   const regoFiles = new Map<string, string>();
@@ -76,7 +76,8 @@ export async function loadCustomRules(config: PolicyConfig, configFile: string, 
     sources.push(...(await ruleFiles(regoDir)));
     for (const file of await listFiles(regoDir, [".rego"])) regoFiles.set(file, await readFile(file, "utf8"));
   }
-  const rules = normaliseRules(sources, new Set(builtIn.map((e) => e.id)));
+  const engine = new PolicyEngine(builtIn);
+  const rules = normaliseRules(sources, new Set(builtIn.catalogue.map((e) => e.id)), (pattern) => engine.regexValid(pattern));
   return { rules, generated: new Map(rules.map((r) => [r.id, generateRego(r)])), regoFiles, regoDir };
 }
 
@@ -117,18 +118,26 @@ export async function compileCustomRules(set: CustomRuleSet, options: { cacheDir
     for (const [id, text] of set.generated) await writeFile(path.join(workGenerated, `${id.replace(/-/g, "_")}.rego`), text);
     if (set.generated.size > 0) await opa(["fmt", "-w", workGenerated], { what: "generated custom rules" });
     const roots: BundleRoot[] = [{ dir: REGO_DIR, source: "built-in", label: "rego" }];
-    if (set.generated.size > 0) roots.push({ dir: workGenerated, source: "custom", label: "custom-rules" });
+    // Generated rules are named by their origin (file#id) in the catalogue and in messages, not by the temp file.
+    const originByFile = new Map(set.rules.map((r) => [`${r.id.replace(/-/g, "_")}.rego`, r.origin]));
+    if (set.generated.size > 0) {
+      roots.push({ dir: workGenerated, source: "custom", fileLabel: (file) => originByFile.get(file) ?? file });
+    }
     if (set.regoDir && set.regoFiles.size > 0) roots.push({ dir: set.regoDir, source: "custom", label: set.regoDir });
     await opa(["check", "--strict", ...roots.map((r) => r.dir)], { what: "custom rules" });
     const built = await buildBundle(roots, { entryDir: path.join(work, "entry") });
-    // Generated rules are named by their origin (file#id) in the catalogue, not by the temp file.
-    const origins = new Map(set.rules.map((r) => [r.id, r.origin]));
-    const catalogue = built.catalogue.map((e) => (e.source === "custom" && origins.has(e.id) ? { ...e, file: origins.get(e.id)! } : e));
-    await writeBundle(work, { wasm: built.wasm, catalogue });
-    await rm(dir, { recursive: true, force: true });
+    await writeBundle(work, built);
     await mkdir(path.dirname(dir), { recursive: true });
-    const { rename } = await import("node:fs/promises");
-    await rename(work, dir);
+    // Another process may have built the same rule set meanwhile: the first complete bundle wins.
+    if (!existsSync(path.join(dir, "policy.wasm"))) {
+      await rm(dir, { recursive: true, force: true });
+      try {
+        await rename(work, dir);
+      } catch (error) {
+        if (!existsSync(path.join(dir, "policy.wasm"))) throw error;
+      }
+    }
+    await rm(work, { recursive: true, force: true });
     return { bundle: await PolicyBundle.load(dir), hash, cached: false, dir, generatedDir };
   } catch (error) {
     await rm(work, { recursive: true, force: true });

@@ -223,7 +223,7 @@ export function generateRego(rule: CustomRule): string {
 
   const { facts, context } = factsRead(rule);
   for (const fact of facts) lines.push(`unknown contains ${rego(`facts.${fact}`)} if not c.fact_known(${rego(fact)})`, "");
-  for (const key of context) lines.push(`unknown contains ${rego(`context.${key}`)} if not k8s.known(${rego(key)})`, "");
+  for (const key of context) lines.push(`unknown contains ${rego(`context.${key}`)} if not c.context_present(${rego(key)})`, "");
   if (facts.length + context.length === 0) lines.push("unknown := set()", "");
 
   lines.push(

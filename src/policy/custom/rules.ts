@@ -63,21 +63,28 @@ export interface RuleSource {
   pointer: string;
 }
 
-const SCOPES: Record<string, string[] | null> = { workload: null, workloads: null, pod: null, pods: null, all: null };
+const SCOPES: Record<string, string[] | null> = { workload: null, workloads: null, all: null };
 
-/** RE2 (OPA's regex engine) has no lookaround and no backreferences; JavaScript accepts both. */
-function regexProblem(pattern: string): string | null {
+/** Checks a pattern with the engine that will run it (RE2, through the bundle's regex_valid entrypoint). */
+export type RegexValidator = (pattern: string) => boolean | undefined;
+
+function regexProblem(pattern: string, validate: RegexValidator): string | null {
+  const valid = validate(pattern);
+  if (valid === true) return null;
+  let hint = "";
   try {
-    new RegExp(pattern, "u");
+    new RegExp(pattern);
   } catch (error) {
-    return (error as Error).message.replace(/^Invalid regular expression: /, "");
+    hint = `: ${(error as Error).message.replace(/^Invalid regular expression: /, "")}`;
   }
+  if (hint) return hint.slice(2);
+  if (valid === undefined) return null;
   if (/\(\?<?[=!]/.test(pattern)) return "lookahead and lookbehind are not supported by OPA's regular expressions (RE2)";
-  if (/\\[1-9]/.test(pattern)) return "backreferences are not supported by OPA's regular expressions (RE2)";
-  return null;
+  if (/\\([1-9]|k<)/.test(pattern)) return "backreferences are not supported by OPA's regular expressions (RE2)";
+  return "not valid RE2 syntax (OPA's regular expressions)";
 }
 
-function conditionProblems(raw: Record<string, unknown>, where: string, problems: ErrorDetail[]): Condition | null {
+function conditionProblems(raw: Record<string, unknown>, where: string, problems: ErrorDetail[], validate: RegexValidator): Condition | null {
   const before = problems.length;
   let path: FieldPath | null = null;
   try {
@@ -94,7 +101,7 @@ function conditionProblems(raw: Record<string, unknown>, where: string, problems
   if (operator === "regex_match") {
     if (typeof value !== "string") problems.push({ where: `${where}.value`, message: "regex_match needs a string pattern" });
     else {
-      const problem = regexProblem(value);
+      const problem = regexProblem(value, validate);
       if (problem) problems.push({ where: `${where}.value`, message: `invalid regular expression ${JSON.stringify(value)}: ${problem}` });
     }
   }
@@ -113,6 +120,9 @@ function conditionProblems(raw: Record<string, unknown>, where: string, problems
   if (["equals", "not_equals"].includes(operator) && value === undefined) {
     problems.push({ where: `${where}.value`, message: `${operator} needs a value` });
   }
+  if (["equals", "not_equals"].includes(operator) && value === null) {
+    problems.push({ where: `${where}.value`, message: `${operator} null is ambiguous with a missing field: use not_exists or exists` });
+  }
   if (problems.length > before || !path) return null;
   return {
     field: String(raw.field),
@@ -124,7 +134,7 @@ function conditionProblems(raw: Record<string, unknown>, where: string, problems
 }
 
 /** Checks and normalises rules; throws one PolicyCompileError listing every problem (nothing half-loaded). */
-export function normaliseRules(sources: RuleSource[], builtInIds: Set<string>): CustomRule[] {
+export function normaliseRules(sources: RuleSource[], builtInIds: Set<string>, validate: RegexValidator): CustomRule[] {
   const problems: ErrorDetail[] = [];
   const rules: CustomRule[] = [];
   const seen = new Map<string, string>();
@@ -136,7 +146,7 @@ export function normaliseRules(sources: RuleSource[], builtInIds: Set<string>): 
     if (builtInIds.has(id)) problems.push({ where, message: `rule id ${id} shadows the built-in rule of the same id` });
     const other = seen.get(id);
     if (id && other) problems.push({ where, message: `duplicate rule id ${id} (also defined at ${other})` });
-    else if (id) seen.set(id, where);
+    else if (id) seen.set(id, `${file} ${pointer}`);
     if (!CATEGORIES.includes(raw.category)) problems.push({ where: `${where} category`, message: `must be one of ${CATEGORIES.join(", ")}` });
     if (!SEVERITIES.includes(raw.severity)) problems.push({ where: `${where} severity`, message: `must be one of ${SEVERITIES.join(", ")}` });
     if (!Array.isArray(raw.conditions) || raw.conditions.length === 0) {
@@ -176,10 +186,10 @@ export function normaliseRules(sources: RuleSource[], builtInIds: Set<string>): 
       problems.push({ where: `${where} match.labelSelector`, message: "must be a label selector ({matchLabels, matchExpressions})" });
     }
     const conditions = (Array.isArray(raw.conditions) ? raw.conditions : []).map((c, i) =>
-      conditionProblems(c as Record<string, unknown>, `${where} conditions[${i}]`, problems),
+      conditionProblems(c as Record<string, unknown>, `${where} conditions[${i}]`, problems, validate),
     );
     const matchConditions = (Array.isArray(match.conditions) ? match.conditions : []).map((c, i) =>
-      conditionProblems(c as Record<string, unknown>, `${where} match.conditions[${i}]`, problems),
+      conditionProblems(c as Record<string, unknown>, `${where} match.conditions[${i}]`, problems, validate),
     );
     if (raw.fix && !FIX_RISKS.includes(raw.fix.risk)) problems.push({ where: `${where} fix.risk`, message: `must be one of ${FIX_RISKS.join(", ")}` });
     if (problems.length > before) continue;

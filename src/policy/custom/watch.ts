@@ -6,6 +6,7 @@ import path from "node:path";
 import { toAppError } from "../../errors.js";
 import type { Runtime } from "../../runtime.js";
 import { loadPolicySetup } from "../setup.js";
+import { loadConfig } from "../../config/load.js";
 
 export interface RuleWatcher {
   close(): void;
@@ -32,6 +33,11 @@ export function watchRules(
         options.log?.info({ rules: setup.bundle.catalogue.length, bundle: setup.bundle.hash, cached: setup.compiled?.cached ?? true }, "rules reloaded");
       } catch (error) {
         runtime.lastReloadError = toAppError(error);
+        // A newly named rule directory is watched even when its rules do not compile yet: fixing them must reload.
+        await loadConfig(configFile).then(
+          ({ config }) => watchDir(config.customRulesDir),
+          () => undefined,
+        );
         options.log?.error({ error: runtime.lastReloadError.toJSON() }, "rules changed but do not compile: the previous rules keep serving");
       }
     });
