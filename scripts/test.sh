@@ -2,6 +2,8 @@
 # The project's whole test suite, as the README and CI run it (npm test):
 # OPA toolchain, Rego checks and tests, the committed wasm bundle is fresh, TypeScript builds, ava.
 set -euo pipefail
+# Tests start servers in process; their info logs (audit lines, requests) would bury the test report.
+export LOG_LEVEL="${LOG_LEVEL:-warn}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 opa="$(bash scripts/install-opa.sh)"
