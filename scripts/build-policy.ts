@@ -19,7 +19,7 @@ try {
     const committedCatalogue = await readFile(path.join(WASM_DIR, "catalogue.json"), "utf8").catch(() => null);
     if (committedCatalogue !== `${JSON.stringify(bundle.catalogue, null, 2)}\n`) stale.push("wasm/catalogue.json");
     if (stale.length > 0) {
-      console.error(`build-policy: ${stale.join(" and ")} are stale: rego/ changed since they were built; run 'npm run policy:build' and commit wasm/`);
+      console.error(`build-policy: ${stale.join(" and ")} ${stale.length > 1 ? "are" : "is"} stale: rego/ changed since they were built; run 'npm run policy:build' and commit wasm/`);
       process.exit(1);
     }
     console.log(`build-policy: wasm/ is up to date (${bundle.catalogue.length} rules)`);
