@@ -31,8 +31,8 @@ const TEMPLATES: ((i: number) => Omit<CustomRuleJson, "id" | "severity" | "categ
 
 const rules: CustomRuleJson[] = Array.from({ length: ruleCount }, (_, i) => ({
   id: `org-${String(i).padStart(3, "0")}`,
-  severity: (["critical", "high", "medium", "low"] as const)[i % 4],
-  category: (["security", "compliance", "performance", "cost", "operations"] as const)[i % 5],
+  severity: (["critical", "high", "medium", "low"] as const)[i % 4]!,
+  category: (["security", "compliance", "performance", "cost", "operations"] as const)[i % 5]!,
   actions: [{ type: i % 2 ? "warn" : "deny", message: `organisation rule ${i}` }],
   ...TEMPLATES[i % TEMPLATES.length]!(i),
 }));

@@ -125,6 +125,10 @@ workload := concat("", [kind, " \"", name, "\""])
 # Desired replicas of a replicated workload (Kubernetes defaults an omitted field to 1).
 replicas := object.get(obj.spec, "replicas", 1) if is_replicated
 
+# Windows pods: Linux-only security settings (capabilities, allowPrivilegeEscalation, seccomp, SELinux) are
+# forbidden by the API server there, so rules about them stay quiet and fixes never set them.
+windows if pod_spec.os.name == "windows"
+
 volumes := object.get(pod_spec, "volumes", [])
 
 # Names of the PersistentVolumeClaims the pod mounts, with the volume's pointer.

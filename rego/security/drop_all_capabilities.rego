@@ -29,6 +29,7 @@ violation contains {
 	"path": located(entry.container, entry.pointer, keys),
 	"fix": fix(entry),
 } if {
+	not k8s.windows
 	some entry in k8s.containers
 	not drops_all(entry.container)
 }

@@ -57,3 +57,11 @@ test_quiet_when_all_capabilities_are_dropped if {
 test_quiet_for_non_workloads if {
 	count(drop_all_capabilities.violation) == 0 with input as {"object": {"kind": "ConfigMap", "metadata": {"name": "c"}}}
 }
+
+test_quiet_for_windows_pods if {
+	count(drop_all_capabilities.violation) == 0 with input as {"object": {
+		"kind": "Pod",
+		"metadata": {"name": "win"},
+		"spec": {"os": {"name": "windows"}, "containers": [{"name": "a"}]},
+	}}
+}

@@ -26,14 +26,26 @@ keys := ["securityContext", "allowPrivilegeEscalation"]
 
 # Only an explicit false turns escalation off. Kubernetes also forces it on for privileged containers and CAP_SYS_ADMIN;
 # privileged-container and dangerous-capabilities report those, this rule checks the field alone.
-violation contains {
-	"msg": sprintf("%s of %s does not set securityContext.allowPrivilegeEscalation: false", [k8s.describe(entry), k8s.workload]),
-	"path": located(entry.container, entry.pointer, keys),
-	"fix": patch.set(entry.container, entry.pointer, keys, false),
-} if {
+violation contains finding if {
+	not k8s.windows
 	some entry in k8s.containers
 	not entry.container.securityContext.allowPrivilegeEscalation == false
+	finding := with_fix(
+		{
+			"msg": sprintf("%s of %s does not set securityContext.allowPrivilegeEscalation: false", [k8s.describe(entry), k8s.workload]),
+			"path": located(entry.container, entry.pointer, keys),
+		},
+		entry,
+	)
 }
+
+# The API server refuses allowPrivilegeEscalation: false on a privileged container: no fix until
+# privileged-container's (approved) fix has removed privileged.
+with_fix(finding, entry) := object.union(finding, {"fix": patch.set(entry.container, entry.pointer, keys, false)}) if {
+	not entry.container.securityContext.privileged == true
+}
+
+with_fix(finding, entry) := finding if entry.container.securityContext.privileged == true
 
 # JSON Pointer of the field when it is set, else of its closest existing parent.
 located(obj, base, path) := patch.pointer(base, array.slice(path, 0, depth)) if {

@@ -58,3 +58,21 @@ test_quiet_when_every_container_sets_false if {
 test_quiet_for_non_workloads if {
 	count(privilege_escalation.violation) == 0 with input as {"object": {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {}}}
 }
+
+test_no_fix_while_the_container_is_privileged if {
+	findings := privilege_escalation.violation with input as {"object": {
+		"kind": "Deployment",
+		"metadata": {"name": "web"},
+		"spec": {"template": {"spec": {"containers": [{"name": "a", "securityContext": {"privileged": true}}]}}},
+	}}
+	[f] := [f | some f in findings]
+	not f.fix
+}
+
+test_quiet_for_windows_pods if {
+	count(privilege_escalation.violation) == 0 with input as {"object": {
+		"kind": "Pod",
+		"metadata": {"name": "win"},
+		"spec": {"os": {"name": "windows"}, "containers": [{"name": "a"}]},
+	}}
+}

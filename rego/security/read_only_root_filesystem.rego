@@ -30,6 +30,7 @@ violation contains {
 	"path": located(entry.container, entry.pointer, keys),
 	"fix": patch.set(entry.container, entry.pointer, keys, true),
 } if {
+	not k8s.windows
 	some entry in k8s.containers
 	not entry.container.securityContext.readOnlyRootFilesystem == true
 }

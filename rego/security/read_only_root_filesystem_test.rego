@@ -43,3 +43,11 @@ test_quiet_when_root_filesystems_are_read_only if {
 test_quiet_for_non_workloads if {
 	count(read_only_root_filesystem.violation) == 0 with input as {"object": {"kind": "ConfigMap", "metadata": {"name": "c"}}}
 }
+
+test_quiet_for_windows_pods if {
+	count(read_only_root_filesystem.violation) == 0 with input as {"object": {
+		"kind": "Pod",
+		"metadata": {"name": "win"},
+		"spec": {"os": {"name": "windows"}, "containers": [{"name": "a"}]},
+	}}
+}

@@ -29,11 +29,15 @@ restricted := {
 	"seccompProfile": {"type": "RuntimeDefault"},
 }
 
-violation contains {
-	"msg": sprintf("%s of %s has no securityContext", [k8s.describe(entry), k8s.workload]),
-	"path": entry.pointer,
-	"fix": [{"op": "add", "path": concat("", [entry.pointer, "/securityContext"]), "value": restricted}],
-} if {
+violation contains finding if {
 	some entry in k8s.containers
 	object.get(entry.container, "securityContext", null) == null
+	finding := with_fix({"msg": sprintf("%s of %s has no securityContext", [k8s.describe(entry), k8s.workload]), "path": entry.pointer}, entry)
 }
+
+# The restricted settings are Linux settings the API server forbids on Windows pods: report, but no fix there.
+with_fix(finding, entry) := object.union(finding, {"fix": [{"op": "add", "path": concat("", [entry.pointer, "/securityContext"]), "value": restricted}]}) if {
+	not k8s.windows
+}
+
+with_fix(finding, _) := finding if k8s.windows

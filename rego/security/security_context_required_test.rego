@@ -52,3 +52,13 @@ test_quiet_when_every_container_has_a_security_context if {
 test_quiet_for_non_workloads if {
 	count(security_context_required.violation) == 0 with input as {"object": {"kind": "Service", "metadata": {"name": "s"}, "spec": {"template": {"spec": {"containers": [{"name": "x"}]}}}}}
 }
+
+test_fires_without_fix_for_windows_pods if {
+	findings := security_context_required.violation with input as {"object": {
+		"kind": "Pod",
+		"metadata": {"name": "win"},
+		"spec": {"os": {"name": "windows"}, "containers": [{"name": "a"}]},
+	}}
+	[f] := [f | some f in findings]
+	not f.fix
+}

@@ -3,7 +3,8 @@
 // from --admission-cert/--admission-key, else a development CA kept next to the database.
 import path from "node:path";
 import { InvalidInputError } from "../errors.js";
-import { ADMISSION_PATH, startAdmissionServer, type RunningAdmissionServer } from "../http/admission.js";
+import { ADMISSION_PATH, startAdmissionServer, type AdmissionDecision, type RunningAdmissionServer } from "../http/admission.js";
+import { AuditStore } from "../store/audit-store.js";
 import { devCertificates, loadCertificateFiles, type TlsMaterial } from "../http/certificates.js";
 import { logger } from "../logger.js";
 import { defaultDatabasePath, type Runtime } from "../runtime.js";
@@ -18,6 +19,29 @@ export interface AdmissionCliOptions {
 /** Where generated development certificates are kept: beside the SQLite store. */
 export function devCertificateDir(runtime: Runtime): string {
   return path.join(path.dirname(runtime.options.databasePath ?? defaultDatabasePath(runtime.config)), "admission-tls");
+}
+
+const audits = new WeakMap<object, AuditStore>();
+
+/** Every admission decision goes to the append-only audit log; a dry run is recorded as such, never as a change. */
+export function auditDecision(runtime: Runtime, decision: AdmissionDecision): void {
+  try {
+    const db = runtime.db();
+    let store = audits.get(db);
+    if (!store) audits.set(db, (store = new AuditStore(db)));
+    store.append({
+      time: decision.at,
+      actor: `admission:${decision.user}`,
+      action: decision.dryRun ? "admission-review (dry run)" : "admission-review",
+      namespace: decision.namespace,
+      resource: `${decision.kind} ${decision.namespace}/${decision.name}`,
+      ruleIds: [...new Set([...decision.violations, ...decision.warnings].map((f) => f.ruleId))],
+      outcome: decision.decision,
+      details: { uid: decision.uid, operation: decision.operation, mode: decision.mode, modeSource: decision.modeSource, skipped: decision.skipped ?? null },
+    });
+  } catch (error) {
+    logger.warn({ err: (error as Error).message, uid: decision.uid }, "audit log unavailable: this admission decision is only in the log lines");
+  }
 }
 
 export async function startAdmissionFromCli(runtime: Runtime, options: AdmissionCliOptions): Promise<RunningAdmissionServer> {
@@ -39,7 +63,7 @@ export async function startAdmissionFromCli(runtime: Runtime, options: Admission
     const caFile = path.join(generated.dir, "ca.crt");
     caNote = `development CA ${caFile} (${generated.generated ? "new" : "reused"}; caBundle: base64 -w0 ${caFile})`;
   }
-  const running = await startAdmissionServer(runtime, { host: options.admissionHost, port, tls });
+  const running = await startAdmissionServer(runtime, { host: options.admissionHost, port, tls, onDecision: (decision) => auditDecision(runtime, decision) });
   logger.info({ url: `${running.url}${ADMISSION_PATH}`, tls: caNote }, "admission webhook listening");
   process.stderr.write(`kube-policy: admission webhook on ${running.url}${ADMISSION_PATH} with ${caNote}\n`);
   return running;

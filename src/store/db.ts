@@ -32,9 +32,9 @@ export type Db = Database.Database;
 
 /** Opens (creating if needed) the database file and brings its schema up to date. */
 export function openDatabase(file: string, options: { migrations?: Migration[] } = {}): Db {
-  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let db: Db;
   try {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     db = new Database(file);
   } catch (error) {
     throw new StoreError(`cannot open the database ${file}: ${(error as Error).message}`, { cause: error });

@@ -200,7 +200,10 @@ test("stdout carries only JSON-RPC messages; logs go to stderr; the server exits
   t.is(messages.find((m) => m.id === 4)?.result?.isError, true);
   t.deepEqual(
     messages.filter((m) => m.method === "notifications/progress").map((m) => m.params),
-    [{ progressToken: "p-5", progress: 4, total: 4, message: "evaluated 4 of 4 workloads" }],
+    [
+      { progressToken: "p-5", progress: 0, total: 4, message: "collected 4 workloads in 2 namespace(s)" },
+      { progressToken: "p-5", progress: 4, total: 4, message: "evaluated 4 of 4 workloads" },
+    ],
   );
   // The logs are there, on stderr, as pino JSON lines.
   t.regex(stderr, /"msg":"policy runtime ready"/);

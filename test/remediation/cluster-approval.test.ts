@@ -4,10 +4,11 @@
 // template (and the labels the change touched), refuses when the object changed since unless forced;
 // a read-only user is refused before any write, with the access review as its only API request; over
 // HTTP the token name is the actor recorded in the fix history and the audit log, and a read-only
-// server does not offer the write tools; fix events reach the configured notification channels.
+// server does not offer the write tools; fix events (a fix refused by an organisation's admission policy,
+// awaiting approval, applied, rolled back) reach the configured notification channels.
 // Real components: etcd + kube-apiserver from test/harness/cluster.ts with its admin and readonly users
-// (RBAC as on any cluster; no controller manager, so rollouts never finish), the committed policy.wasm,
-// SQLite on temporary files, the koa HTTP server on a loopback port, the notifier. A local HTTP server
+// (RBAC as on any cluster; a ValidatingAdmissionPolicy; no controller manager, so rollouts never
+// finish), the committed policy.wasm, SQLite on temporary files, the koa HTTP server on a loopback port, the notifier. A local HTTP server
 // stands where the Slack webhook would be.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,7 +22,7 @@ import { approveFix, ChangedError, remediate, rollbackChange, type RemediationRe
 import { AuditStore } from "../../src/store/audit-store.js";
 import { FixStore } from "../../src/store/fix-store.js";
 import { ALL_TOOLS } from "../../src/tools/index.js";
-import { Admin, clusterRuntime, content, fixtureDir, violatingDeployment, type KubeObject } from "./helpers.js";
+import { Admin, clusterRuntime, content, cpuLimitOnlyDeployment, fixtureDir, GUARANTEED_CPU, violatingDeployment, type KubeObject } from "./helpers.js";
 
 let cluster: Cluster | undefined;
 let admin: Admin;
@@ -45,9 +46,9 @@ const need = (): Cluster => {
 const tool = (name: string) => ALL_TOOLS.find((t) => t.name === name)!;
 const PRIVILEGED = "/spec/template/spec/containers/0/securityContext/privileged";
 
-/** violatingDeployment with "app" running privileged: privileged-container is a high-risk fix. */
-function privilegedDeployment(namespace: string, name: string): Record<string, unknown> {
-  const object = violatingDeployment(namespace, name) as { spec: { template: { spec: { containers: { securityContext?: unknown }[] } } } };
+/** violatingDeployment (or `base`) with "app" running privileged: privileged-container is a high-risk fix. */
+function privilegedDeployment(namespace: string, name: string, base = violatingDeployment): Record<string, unknown> {
+  const object = base(namespace, name) as { spec: { template: { spec: { containers: { securityContext?: unknown }[] } } } };
   object.spec.template.spec.containers[0]!.securityContext = { privileged: true };
   return object as unknown as Record<string, unknown>;
 }
@@ -58,9 +59,24 @@ test("a high-risk fix waits for an approval, approve_fix applies exactly it, and
   await admin.create(privilegedDeployment("approval", "web"));
   const { runtime } = clusterRuntime(c.adminKubeconfig, store.dir);
 
-  // privilege-escalation cannot be applied while the container is privileged, so nothing is applied yet.
+  // The auto-fixable rules apply at once; privilege-escalation has no fix for "app" while it runs privileged
+  // (the API server refuses allowPrivilegeEscalation: false there), so that finding is left for later.
   const first = await remediate(runtime, "http:bob", { namespace: "approval", kind: "Deployment", name: "web" }, { rolloutTimeoutMs: 0 });
-  t.is(first.status, "rejected");
+  t.is(first.status, "applied");
+  t.true(first.ruleIds.includes("privilege-escalation"), "fixed on the sidecar");
+  t.false(first.ruleIds.includes("privileged-container"), "the high-risk fix is not applied");
+  t.deepEqual(first.failures.map((f) => f.ruleId), ["privilege-escalation"], "still fails: on the privileged container");
+  t.deepEqual(
+    first.manual.filter((m) => m.ruleId === "privilege-escalation").map((m) => m.message),
+    ['container "app" of Deployment "web" does not set securityContext.allowPrivilegeEscalation: false'],
+    "a finding without a fix while the container is privileged",
+  );
+  t.false(first.patch.some((op) => op.path.startsWith("/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation")));
+  const afterFirst = await admin.get("Deployment", "approval", "web");
+  const [appContext, sidecarContext] = afterFirst.spec.template.spec.containers.map((c) => c.securityContext as Record<string, unknown>);
+  t.is(appContext?.privileged, true);
+  t.false("allowPrivilegeEscalation" in (appContext ?? {}));
+  t.is(sidecarContext?.allowPrivilegeEscalation, false);
   const privileged = first.pending.find((p) => p.ruleId === "privileged-container");
   t.truthy(privileged?.id);
   t.is(privileged?.reason, "high-risk fixes always need an approval");
@@ -100,10 +116,15 @@ test("a high-risk fix waits for an approval, approve_fix applies exactly it, and
   const twice = await t.throwsAsync(approveFix(runtime, "http:carol", privileged!.id!), { instanceOf: ChangedError });
   t.regex(twice!.message, new RegExp(`^fix ${privileged!.id} is approved \\(by http:alice at \\d{4}-\\d\\d-\\d\\dT[^)]+\\); only pending fixes can be approved$`));
 
-  // With the container no longer privileged, the auto-fixable rules (privilege-escalation included) now apply.
+  // With the container no longer privileged, privilege-escalation has a fix for it, and it applies.
   const second = await remediate(runtime, "http:bob", { namespace: "approval", kind: "Deployment", name: "web" }, { rolloutTimeoutMs: 0 });
   t.is(second.status, "applied");
-  t.true(second.ruleIds.includes("privilege-escalation"));
+  t.deepEqual(second.ruleIds, ["privilege-escalation"]);
+  t.deepEqual(second.failures, []);
+  t.deepEqual(second.patch, [
+    { op: "test", path: "/metadata/resourceVersion", value: after.metadata.resourceVersion },
+    { op: "add", path: "/spec/template/spec/containers/0/securityContext/allowPrivilegeEscalation", value: false },
+  ]);
 
   const readOnly = second.pending.find((p) => p.ruleId === "read-only-root-filesystem")!;
   const rejected = (await tool("reject_fix").run({ id: readOnly.id!, reason: "the app writes to /tmp" }, { runtime, actor: "http:alice" })).structured as {
@@ -112,7 +133,8 @@ test("a high-risk fix waits for an approval, approve_fix applies exactly it, and
   t.like(rejected.fix, { status: "rejected", decidedBy: "http:alice", decisionNote: "the app writes to /tmp" });
   const afterReject = await t.throwsAsync(approveFix(runtime, "http:bob", readOnly.id!), { instanceOf: ChangedError });
   t.regex(afterReject!.message, /is rejected \(by http:alice at /);
-  t.is((await admin.get("Deployment", "approval", "web")).spec.template.spec.containers[0]!.securityContext !== undefined, true);
+  const app = (await admin.get("Deployment", "approval", "web")).spec.template.spec.containers[0]!.securityContext as Record<string, unknown>;
+  t.deepEqual([app.privileged, app.allowPrivilegeEscalation, app.readOnlyRootFilesystem], [false, false, undefined], "the approved fix and privilege-escalation's, not the rejected one");
 });
 
 test("an approval is refused when the workload changed since the proposal, and is obsolete when the rule passes", async (t) => {
@@ -295,11 +317,14 @@ test("fix events reach the configured channels: refused, awaiting approval, appl
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/services/T0/B0/x`;
   try {
-    await admin.namespace("notify");
-    await admin.create(privilegedDeployment("notify", "web"));
+    // The organisation's admission policy refuses the cpu-requests fix (see GUARANTEED_CPU), so the merged fix is refused.
+    await admin.namespace("notify", GUARANTEED_CPU.label);
+    await admin.enforceGuaranteedCpu("notify");
+    await admin.create(privilegedDeployment("notify", "web", cpuLimitOnlyDeployment));
     const { runtime } = clusterRuntime(c.adminKubeconfig, store.dir, { global: { autoFix: true }, notifications: { slack: { webhookUrl } } });
     const refused = await remediate(runtime, "http:bob", { namespace: "notify", kind: "Deployment", name: "web" }, { rolloutTimeoutMs: 0 });
     t.is(refused.status, "rejected");
+    t.deepEqual(refused.failures.filter((f) => f.reason.startsWith("the API server refused this fix")).map((f) => f.ruleId), ["cpu-requests"]);
     const pendingId = refused.pending.find((p) => p.ruleId === "privileged-container")!.id!;
     const approved = await approveFix(runtime, "http:alice", pendingId, { rolloutTimeoutMs: 0 });
     const rolledBack = await rollbackChange(runtime, "http:alice", approved.changeId!, { rolloutTimeoutMs: 0 });
@@ -308,7 +333,7 @@ test("fix events reach the configured channels: refused, awaiting approval, appl
     while (received.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await notifierFor(runtime).idle();
     const all = received.join("\n");
-    t.true(all.includes("Fix failed on Deployment notify/web (") && all.includes("cannot set `allowPrivilegeEscalation` to false and `privileged` to true"), all.slice(0, 2000));
+    t.true(all.includes("Fix failed on Deployment notify/web (") && all.includes(`cpu-requests: the API server refused this fix: deployments.apps \\"web\\" is forbidden: ${GUARANTEED_CPU.denied}`), all.slice(0, 3000));
     t.true(all.includes(`Fix ${pendingId} awaits approval: Deployment notify/web (privileged-container)`));
     t.true(all.includes("Fix applied to Deployment notify/web (privileged-container)") && all.includes(`Change ${approved.changeId} applied by http:alice.`));
     t.true(all.includes(`Change ${approved.changeId} rolled back on Deployment notify/web`) && all.includes(`undone by change ${rolledBack.changeId}`));

@@ -1,12 +1,13 @@
 // Covers auto-remediation on a real API server: a server-side dry run returns per-rule changes and a diff
 // and changes nothing (same resourceVersion); applying makes the fixed rules pass on re-evaluation and
 // touches no other field; a concurrent edit between our read and our patch is caught by the
-// resourceVersion precondition, read again and kept; fixes the API server refuses are named per rule
-// and nothing is half-applied; StatefulSets, DaemonSets and CronJobs go through the same machinery;
+// resourceVersion precondition, read again and kept; fixes the API server refuses (here: an organisation's
+// ValidatingAdmissionPolicy) are named per rule and nothing is half-applied; a Windows pod gets no
+// Linux-only security fix; StatefulSets, DaemonSets and CronJobs go through the same machinery;
 // rollout progress is reported plainly when the cluster does not finish it.
-// Real components: etcd + kube-apiserver from test/harness/cluster.ts (validation, defaulting, RBAC,
-// dry run; no controller manager, so status.observedGeneration is never set and rollouts never
-// finish), the committed policy.wasm, SQLite on temporary files. The concurrent edit is injected
+// Real components: etcd + kube-apiserver from test/harness/cluster.ts (validation, defaulting, admission
+// with a ValidatingAdmissionPolicy, RBAC, dry run; no controller manager, so status.observedGeneration
+// is never set and rollouts never finish), the committed policy.wasm, SQLite on temporary files. The concurrent edit is injected
 // through the remediator's beforePatch hook (it runs between our read and our patch), made by a second
 // client as another writer would.
 import test from "ava";
@@ -17,7 +18,7 @@ import { AuditStore } from "../../src/store/audit-store.js";
 import { FixStore } from "../../src/store/fix-store.js";
 import { ALL_TOOLS } from "../../src/tools/index.js";
 import type { EvaluationOutput } from "../../src/tools/evaluation.js";
-import { Admin, clusterRuntime, content, cronJob, daemonSet, fixtureDir, statefulSet, violatingDeployment, windowsDeployment, type KubeObject } from "./helpers.js";
+import { Admin, clusterRuntime, content, cpuLimitOnlyDeployment, cronJob, daemonSet, fixtureDir, GUARANTEED_CPU, statefulSet, violatingDeployment, windowsDeployment, type KubeObject } from "./helpers.js";
 
 let cluster: Cluster | undefined;
 let admin: Admin;
@@ -41,7 +42,7 @@ const need = (): Cluster => {
 };
 const tool = (name: string) => ALL_TOOLS.find((t) => t.name === name)!;
 
-/** The auto-fixable rules of violatingDeployment under AUTO_FIX (the high-risk ones wait for an approval). */
+/** The auto-fixable rules of violatingDeployment (and cpuLimitOnlyDeployment) under AUTO_FIX (the high-risk ones wait for an approval). */
 const AUTO_RULES = [
   "cpu-limits",
   "cpu-requests",
@@ -239,49 +240,94 @@ test("an object edited on every attempt: the retries run out with a clear error 
 
 test("fixes the API server refuses are named per rule, nothing is half-applied, and the others apply when asked", async (t) => {
   const c = need();
-  await admin.namespace("invalid");
-  // privileged: true with allowPrivilegeEscalation: false is invalid: the privilege-escalation fix cannot be
-  // applied before the (high-risk, pending) privileged-container fix.
-  const object = violatingDeployment("invalid", "web") as { spec: { template: { spec: { containers: { securityContext?: unknown }[] } } } };
-  object.spec.template.spec.containers[0]!.securityContext = { privileged: true };
-  const created = await admin.create(object);
+  // The organisation's admission policy (Guaranteed QoS for CPU) admits the workload, whose sidecar sets a CPU
+  // limit and no request, but refuses the cpu-requests fix: the default request on "app", which has no limit.
+  await admin.namespace("invalid", GUARANTEED_CPU.label);
+  t.log(`admission policy effective after ${await admin.enforceGuaranteedCpu("invalid")} ms`);
+  const created = await admin.create(cpuLimitOnlyDeployment("invalid", "web"));
+  const refusedRule = "cpu-requests";
+  const others = AUTO_RULES.filter((r) => r !== refusedRule);
   const { runtime } = clusterRuntime(c.adminKubeconfig, store.dir);
 
-  const result = await remediate(runtime, "test", { namespace: "invalid", kind: "Deployment", name: "web" }, { rolloutTimeoutMs: 0 });
-  t.is(result.status, "rejected");
-  t.is(result.summary.fixed, 0);
-  const refused = result.failures.filter((f) => f.reason.startsWith("the API server refused this fix"));
-  t.deepEqual(refused.map((f) => f.ruleId), ["privilege-escalation"]);
-  t.regex(refused[0]!.reason, /spec\.template\.spec\.containers\[0\]\.securityContext: Invalid value: .*cannot set `allowPrivilegeEscalation` to false and `privileged` to true/);
-  const others = AUTO_RULES.filter((r) => r !== "privilege-escalation");
-  const held = result.failures.filter((f) => f.reason.startsWith("not applied"));
-  t.deepEqual(held.map((f) => f.ruleId).sort(), others);
-  const suggested = JSON.parse(/run again with rules: (\[.*\])$/.exec(held[0]!.reason)![1]!) as string[];
-  t.deepEqual([...suggested].sort(), others);
-  t.is(result.summary.failed, AUTO_RULES.length);
-  t.true(result.pending.some((p) => p.ruleId === "privileged-container" && p.id !== null), "the fix that unblocks it waits for an approval");
-  const unchanged = await admin.get("Deployment", "invalid", "web");
-  t.is(unchanged.metadata.resourceVersion, created.metadata.resourceVersion, "nothing was half-applied");
+  // The same answer from a server-side dry run (admission runs there too) and from a real run.
+  for (const dryRun of [true, false]) {
+    const what = dryRun ? "dry run" : "apply";
+    const result = await remediate(runtime, "test", { namespace: "invalid", kind: "Deployment", name: "web", dryRun }, { rolloutTimeoutMs: 0 });
+    t.is(result.status, "rejected", what);
+    t.is(result.dryRun, dryRun, what);
+    t.is(result.summary.fixed, 0, what);
+    t.deepEqual(result.ruleIds, [], what);
+    t.deepEqual(result.changes, [], what);
+    const refused = result.failures.filter((f) => f.reason.startsWith("the API server refused this fix"));
+    t.deepEqual(refused, [{ ruleId: refusedRule, reason: `the API server refused this fix: deployments.apps "web" is forbidden: ${GUARANTEED_CPU.denied}` }], what);
+    const held = result.failures.filter((f) => f.reason.startsWith("not applied"));
+    t.deepEqual(held.map((f) => f.ruleId).sort(), others, what);
+    for (const f of held) t.regex(f.reason, /^not applied: the API server accepts this fix, but nothing is applied when part of the patch is refused; run again with rules: \[/, `${what}: ${f.ruleId}`);
+    const suggested = JSON.parse(/run again with rules: (\[.*\])$/.exec(held[0]!.reason)![1]!) as string[];
+    t.deepEqual([...suggested].sort(), others, what);
+    t.is(result.failures.length, AUTO_RULES.length, what);
+    t.is(result.summary.failed, AUTO_RULES.length, what);
+    t.is(result.message, `Deployment invalid/web: the API server refused the merged fix; nothing was applied. ${refusedRule} — see failures.`, what);
+    t.deepEqual(result.pending.map((p) => p.ruleId).sort(), ["dangerous-capabilities", "read-only-root-filesystem"], `${what}: the high-risk fixes are still proposed`);
+    t.true(result.pending.every((p) => (p.id === null) === dryRun), `${what}: stored for an approval by a real run only`);
+    const unchanged = await admin.get("Deployment", "invalid", "web");
+    t.is(unchanged.metadata.resourceVersion, created.metadata.resourceVersion, `${what}: nothing was half-applied`);
+    t.deepEqual(content(unchanged), content(created), what);
+  }
   t.deepEqual(new FixStore(runtime.db()).listChanges({ namespace: "invalid" }), []);
 
-  const rerun = await remediate(runtime, "test", { namespace: "invalid", kind: "Deployment", name: "web", rules: suggested }, { rolloutTimeoutMs: 0 });
+  // Run again with the rules the answer suggests: all of them apply, and the admission policy admits the result.
+  const rerun = await remediate(runtime, "test", { namespace: "invalid", kind: "Deployment", name: "web", rules: others }, { rolloutTimeoutMs: 0 });
   t.is(rerun.status, "applied");
   t.deepEqual([...rerun.ruleIds].sort(), others);
-  t.true(rerun.skipped.some((s) => s.ruleId === "privilege-escalation" && s.reason === "not in the rules filter"));
+  t.deepEqual(rerun.failures, []);
+  t.true(rerun.skipped.some((s) => s.ruleId === refusedRule && s.reason === "not in the rules filter"));
+  const after = await admin.get("Deployment", "invalid", "web");
+  t.is(rerun.resourceVersion.after, after.metadata.resourceVersion);
+  t.deepEqual(
+    after.spec.template.spec.containers.map((c) => [c.name, (c.resources as { requests?: { cpu?: string }; limits?: { cpu?: string } }).requests?.cpu ?? null, (c.resources as { limits?: { cpu?: string } }).limits?.cpu ?? null]),
+    [
+      ["app", null, "500m"],
+      ["sidecar", null, "50m"],
+    ],
+    "CPU limits and no CPU request: what the admission policy allows",
+  );
+  t.deepEqual(new FixStore(runtime.db()).listChanges({ namespace: "invalid" }).map((ch) => ch.id), [rerun.changeId]);
+  // With a CPU limit on every container Kubernetes copies it into the request: cpu-requests passes as well.
+  const evaluated = await evaluation(runtime, "invalid", "web");
+  t.deepEqual(AUTO_RULES.filter((r) => failingRules(evaluated).has(r)), []);
 });
 
-test("on a Windows pod the Linux-only security fixes are refused per rule, with the server's reasons", async (t) => {
+test("on a Windows pod no Linux-only security fix is proposed: the dry run is accepted and changes nothing", async (t) => {
   const c = need();
   await admin.namespace("windows");
   const created = await admin.create(windowsDeployment("windows", "win"));
+  // The same Deployment on Linux, for contrast: there the three rules fire with a fix.
+  const linux = windowsDeployment("windows", "lin") as { spec: { template: { spec: { os?: unknown } } } };
+  delete linux.spec.template.spec.os;
+  await admin.create(linux as unknown as Record<string, unknown>);
   const { runtime } = clusterRuntime(c.adminKubeconfig, store.dir);
+  const LINUX_ONLY = ["drop-all-capabilities", "privilege-escalation", "security-context-required"];
+  const fixesOf = (e: EvaluationOutput) => Object.fromEntries(LINUX_ONLY.map((id) => [id, [...e.violations, ...e.warnings].filter((f) => f.ruleId === id).map((f) => f.fix !== undefined && f.fix !== null)]));
+
+  t.deepEqual(fixesOf(await evaluation(runtime, "windows", "lin")), { "drop-all-capabilities": [true], "privilege-escalation": [true], "security-context-required": [true] });
+  const evaluated = await evaluation(runtime, "windows", "win");
+  t.deepEqual(fixesOf(evaluated), { "drop-all-capabilities": [], "privilege-escalation": [], "security-context-required": [false] }, "only security-context-required fires, without a fix");
+  t.false(failingRules(evaluated).has("seccomp-profile"));
+
   const result = await remediate(runtime, "test", { namespace: "windows", kind: "Deployment", name: "win", dryRun: true });
-  t.is(result.status, "rejected");
-  const refused = new Map(result.failures.filter((f) => f.reason.startsWith("the API server refused this fix")).map((f) => [f.ruleId, f.reason]));
-  t.deepEqual([...refused.keys()].sort(), ["drop-all-capabilities", "privilege-escalation", "security-context-required"]);
-  t.true(refused.get("privilege-escalation")!.endsWith("spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation: Forbidden: cannot be set for a windows pod"));
-  t.true(refused.get("drop-all-capabilities")!.endsWith("spec.template.spec.containers[0].securityContext.capabilities: Forbidden: cannot be set for a windows pod"));
-  t.is((await admin.get("Deployment", "windows", "win")).metadata.resourceVersion, created.metadata.resourceVersion);
+  t.is(result.status, "dry-run");
+  t.deepEqual(result.failures, [], "the API server refuses none of the proposed fixes");
+  t.deepEqual([...result.ruleIds].sort(), ["cpu-limits", "cpu-requests", "memory-limits", "memory-requests", "pod-anti-affinity", "run-as-non-root", "service-account-token"]);
+  const securityContexts = result.patch.filter((op) => op.path.includes("/securityContext"));
+  t.deepEqual(securityContexts, [{ op: "add", path: "/spec/template/spec/containers/0/securityContext", value: { runAsNonRoot: true } }], "runAsNonRoot, which Windows allows, is the only security setting");
+  t.false(/allowPrivilegeEscalation|capabilities|seccompProfile|seLinuxOptions/.test(result.diff), result.diff);
+  t.true(result.pending.every((p) => p.id === null), "a dry run stores no pending fix");
+  const after = await admin.get("Deployment", "windows", "win");
+  t.is(after.metadata.resourceVersion, created.metadata.resourceVersion);
+  t.deepEqual(content(after), content(created));
+  t.deepEqual(new FixStore(runtime.db()).listChanges({ namespace: "windows" }), []);
+  t.deepEqual(new FixStore(runtime.db()).listPending({ namespace: "windows" }), []);
 });
 
 test("StatefulSet, DaemonSet and CronJob are fixed through the same machinery (fix_workload)", async (t) => {

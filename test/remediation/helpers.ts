@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { PolicyConfig } from "../../src/config/types.js";
-import { KubeClient } from "../../src/kube/client.js";
+import { KubeClient, RejectedError } from "../../src/kube/client.js";
 import { ClusterSource, WORKLOAD_TYPES } from "../../src/kube/cluster-source.js";
 import type { WorkloadKind } from "../../src/kube/source.js";
 import { PolicyBundle } from "../../src/policy/bundle.js";
@@ -35,12 +35,52 @@ export class Admin {
     this.client = KubeClient.load({ kind: "file", path: kubeconfigPath });
   }
 
-  async namespace(name: string): Promise<void> {
+  async namespace(name: string, labels?: Record<string, string>): Promise<void> {
     await this.client.request("/api/v1/namespaces", {
       method: "POST",
-      body: { apiVersion: "v1", kind: "Namespace", metadata: { name } },
+      body: { apiVersion: "v1", kind: "Namespace", metadata: { name, ...(labels ? { labels } : {}) } },
       what: { verb: "create", resource: "namespaces" },
     });
+  }
+
+  /**
+   * The organisation's admission policy of GUARANTEED_CPU (a ValidatingAdmissionPolicy and its Deny
+   * binding) for the namespaces labelled GUARANTEED_CPU_LABEL, effective when this returns: the API server
+   * loads policies asynchronously, so a violating Deployment is dry-run created until it is refused
+   * (within `timeoutMs`). Returns how long that took.
+   */
+  async enforceGuaranteedCpu(namespace: string, timeoutMs = 10_000): Promise<number> {
+    const base = "/apis/admissionregistration.k8s.io/v1";
+    await this.client.request(`${base}/validatingadmissionpolicies`, {
+      method: "POST",
+      body: GUARANTEED_CPU.policy,
+      what: { verb: "create", resource: "validatingadmissionpolicies.admissionregistration.k8s.io" },
+    });
+    await this.client.request(`${base}/validatingadmissionpolicybindings`, {
+      method: "POST",
+      body: GUARANTEED_CPU.binding,
+      what: { verb: "create", resource: "validatingadmissionpolicybindings.admissionregistration.k8s.io" },
+    });
+    const probe = violatingDeployment(namespace, "guaranteed-cpu-probe") as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    probe.spec.template.spec.containers = [{ name: "app", image: "registry.example.com/web:1.4.2", resources: { requests: { cpu: "100m" } } }];
+    const started = Date.now();
+    for (;;) {
+      let outcome: string;
+      try {
+        await this.client.request(KubeClient.path(WORKLOAD_TYPES.Deployment, namespace), {
+          method: "POST",
+          query: { dryRun: "All" },
+          body: probe,
+          what: { verb: "create (server-side dry run)", resource: "deployments.apps", namespace },
+        });
+        outcome = "admitted";
+      } catch (error) {
+        outcome = (error as Error).message;
+        if (error instanceof RejectedError && outcome.includes(GUARANTEED_CPU.denied)) return Date.now() - started;
+      }
+      if (Date.now() - started > timeoutMs) throw new Error(`the ${GUARANTEED_CPU.name} admission policy is not effective after ${timeoutMs} ms: a violating Deployment was ${outcome}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async create(object: Record<string, unknown>): Promise<KubeObject> {
@@ -102,6 +142,58 @@ export function violatingDeployment(namespace: string, name: string): Record<str
       },
     },
   };
+}
+
+/**
+ * An organisation policy the built-in fixes can break, enforced by the API server itself (admission, in
+ * dry runs too): Guaranteed QoS for CPU, so a container that requests CPU must set a CPU limit equal to
+ * its request. A container with a CPU limit and no request is admitted; the cpu-requests fix (the default
+ * 100m request on a container without limits) is not.
+ */
+export const GUARANTEED_CPU = (() => {
+  const name = "guaranteed-cpu";
+  const label = { "policy.example.com/guaranteed-cpu": "enforced" };
+  const message = "Guaranteed QoS: a container that sets a CPU request must set a CPU limit equal to it";
+  return {
+    name,
+    label,
+    message,
+    /** What the API server answers a request the policy refuses. */
+    denied: `ValidatingAdmissionPolicy '${name}' with binding '${name}' denied request: ${message}`,
+    policy: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments"] }] },
+        validations: [
+          {
+            expression:
+              "object.spec.template.spec.containers.all(c, !has(c.resources) || !has(c.resources.requests) || !('cpu' in c.resources.requests) || " +
+              "(has(c.resources.limits) && 'cpu' in c.resources.limits && quantity(string(c.resources.requests['cpu'])).compareTo(quantity(string(c.resources.limits['cpu']))) == 0))",
+            message,
+          },
+        ],
+      },
+    },
+    binding: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name },
+      spec: { policyName: name, validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: label } } },
+    },
+  };
+})();
+
+/**
+ * violatingDeployment whose "sidecar" sets a CPU limit and no request instead of a request alone, so
+ * GUARANTEED_CPU admits it; "app" still has no resources (cpu-requests and cpu-limits fix it).
+ */
+export function cpuLimitOnlyDeployment(namespace: string, name: string): Record<string, unknown> {
+  const object = violatingDeployment(namespace, name) as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+  object.spec.template.spec.containers[1]!.resources = { limits: { cpu: "50m" } };
+  return object as unknown as Record<string, unknown>;
 }
 
 /** The pod template of every workload kind below, with the same problems. */
