@@ -186,7 +186,7 @@ test("a severity override is reflected in finding.severity", (t) => {
 test("fixes are auto-fixable only when the configuration allows: global.autoFix and a low-risk fix", (t) => {
   const object = privilegedDeployment();
   const on = evaluator({ global: { autoFix: true } }).evaluate({ object, context: {} });
-  const escalation = only(on.findings, "privilege-escalation");
+  const escalation = only(on.findings, "memory-requests");
   t.is(escalation.fix?.risk, "low");
   t.is(escalation.autoFixable, true);
   t.is(escalation.reason, undefined);
@@ -200,7 +200,7 @@ test("fixes are auto-fixable only when the configuration allows: global.autoFix 
   t.is(liveness.autoFixable, false);
 
   const off = evaluator({}).evaluate({ object, context: {} });
-  const offEscalation = only(off.findings, "privilege-escalation");
+  const offEscalation = only(off.findings, "memory-requests");
   t.is(offEscalation.autoFixable, false);
   t.is(offEscalation.reason, "fix needs approval: auto-fix is not enabled for this rule by the configuration");
   t.deepEqual(off.findings.filter((f) => f.autoFixable).map((f) => f.ruleId), []);
@@ -209,10 +209,10 @@ test("fixes are auto-fixable only when the configuration allows: global.autoFix 
 test("the approval policy uses the overridden severity", (t) => {
   const config: PolicyConfig = {
     global: { autoFix: true },
-    ruleOverrides: { "privilege-escalation": { severity: "critical" } },
+    ruleOverrides: { "memory-requests": { severity: "critical" } },
     autoFixPolicy: { requireApproval: { severities: ["critical"] } },
   };
-  const finding = only(evaluator(config).evaluate({ object: privilegedDeployment(), context: {} }).findings, "privilege-escalation");
+  const finding = only(evaluator(config).evaluate({ object: privilegedDeployment(), context: {} }).findings, "memory-requests");
   t.is(finding.severity, "critical");
   t.is(finding.autoFixable, false);
   t.is(finding.reason, "fix needs approval: the configuration requires an approval for critical findings");
