@@ -22,7 +22,8 @@ let validator: import("ajv").ValidateFunction | undefined;
 async function schemaValidator(): Promise<import("ajv").ValidateFunction> {
   if (!validator) {
     const schema = JSON.parse(await readFile(SCHEMA_PATH, "utf8")) as object;
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    // verbose: format errors quote the offending value (see formatMessage).
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     addFormats(ajv);
     validator = ajv.compile(schema);
   }
@@ -30,6 +31,27 @@ async function schemaValidator(): Promise<import("ajv").ValidateFunction> {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The reason for a value that breaks a string format, clearer than ajv's `must match format "email"`.
+ * URLs are not quoted: the only URL in the configuration is a webhook URL, which is a secret.
+ */
+function formatMessage(format: string, value: unknown): string | undefined {
+  if (format === "email") return `${JSON.stringify(value)} is not an e-mail address (expected name@example.com)`;
+  if (format === "uri") {
+    return "is not an absolute http(s) URL (expected https://hooks.slack.com/services/T000/B000/XXXX); the value is not shown because a webhook URL is a secret";
+  }
+  return undefined;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
 
 /** Validates a parsed configuration; throws ConfigError listing every problem. */
 export async function validateConfig(
@@ -47,8 +69,11 @@ export async function validateConfig(
         message = `unknown field ${JSON.stringify((error.params as { additionalProperty: string }).additionalProperty)}`;
       } else if (error.keyword === "enum") {
         message = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+      } else if (error.keyword === "format" || (error.keyword === "pattern" && where.endsWith("/webhookUrl"))) {
+        message = formatMessage(error.keyword === "format" ? (error.params as { format: string }).format : "uri", error.data) ?? message;
       }
-      details.push({ where, message });
+      // A webhook URL can break both its format and its pattern: one line per field and reason.
+      if (!details.some((d) => d.where === where && d.message === message)) details.push({ where, message });
     }
   }
   // The checks a schema cannot express run on whatever is well-formed, so one pass lists every problem.
@@ -66,6 +91,13 @@ export async function validateConfig(
       if (q !== undefined && parseQuantity(q) === undefined) {
         details.push({ where, message: `${JSON.stringify(q)} is not a Kubernetes quantity (e.g. 500m, 2, 1.5Gi)` });
       }
+    }
+    // ajv-formats' "uri" accepts "https://" and out-of-range ports; the URL parser the webhook client uses does not.
+    const webhookUrl = isObject(config.notifications) && isObject(config.notifications.slack) ? config.notifications.slack.webhookUrl : undefined;
+    if (typeof webhookUrl === "string" && !isHttpUrl(webhookUrl)) {
+      const where = "/notifications/slack/webhookUrl";
+      const message = formatMessage("uri", webhookUrl)!;
+      if (!details.some((d) => d.where === where && d.message === message)) details.push({ where, message });
     }
     const defaults = (isObject(settings.defaults) ? settings.defaults : {}) as Record<string, unknown>;
     for (const resource of ["cpu", "memory"] as const) {

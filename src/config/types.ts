@@ -1,5 +1,6 @@
 // The policy configuration as the rest of the code sees it (config/policies/schema.json is the contract).
 import type { Category, Enforcement, Severity } from "../policy/types.js";
+import type { NotificationEventType } from "../notify/events.js";
 
 export interface CategoryConfig {
   enabled?: boolean;
@@ -55,9 +56,61 @@ export interface PolicyConfig {
   };
   customRules?: CustomRuleJson[];
   customRulesDir?: string;
-  notifications?: Record<string, unknown>;
+  notifications?: NotificationsConfig;
   scans?: { name: string; cron: string; namespaces?: string[]; timezone?: string }[];
   storage?: { path?: string; retentionDays?: number };
+}
+
+/** What one notification channel receives: the product document's severityLevels, extended. */
+export interface NotificationChannelConfig {
+  /** Default true: a configured channel is on. */
+  enabled?: boolean;
+  /** New violations (and fix events) of these severities; default all. */
+  severityLevels?: Severity[];
+  /** These event types only; default all. */
+  events?: NotificationEventType[];
+  /** immediate (default): an alert per scan or fix event; digest: only the daily digest; both. */
+  mode?: "immediate" | "digest" | "both";
+}
+
+export interface SlackNotificationConfig extends NotificationChannelConfig {
+  webhookUrl: string;
+  /** Overrides the webhook's default channel. */
+  channel?: string;
+}
+
+export interface EmailNotificationConfig extends NotificationChannelConfig {
+  recipients: string[];
+  from?: string;
+  smtp?: {
+    host?: string;
+    port?: number;
+    /** Implicit TLS (port 465); false: STARTTLS when offered. */
+    secure?: boolean;
+    /** Refuse to send without STARTTLS; default true when credentials are used with a host that is not loopback. */
+    requireTLS?: boolean;
+    /** Names of the environment variables holding the credentials: the values never appear in the file. */
+    userEnv?: string;
+    passwordEnv?: string;
+  };
+}
+
+export interface NotificationsConfig {
+  slack?: SlackNotificationConfig;
+  email?: EmailNotificationConfig;
+  /** Alert when the compliance score falls below this percentage. */
+  scoreBelow?: number;
+  /** Alert when the score falls by more than this many points since the previous scan. */
+  scoreDropPoints?: number;
+  /** Alert when a scope has had no successful scan for longer than this. */
+  staleAfterHours?: number;
+  /** An identical event within this many hours is not sent again (default 24). */
+  dedupeHours?: number;
+  /** Findings listed in one message (default 10); the rest are counted. */
+  maxFindings?: number;
+  /** The daily digest of channels in digest or both mode. */
+  digest?: { cron?: string; timezone?: string };
+  delivery?: { maxAttempts?: number; timeoutMs?: number; backoffMs?: number };
 }
 
 /** A loaded configuration and where it came from (for messages). */

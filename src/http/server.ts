@@ -13,6 +13,9 @@ import { AppError, InvalidInputError, NotFoundError, toAppError } from "../error
 import { createMcpServer } from "../mcp/server.js";
 import type { Runtime } from "../runtime.js";
 import { toolsFor } from "../tools/index.js";
+import { complianceReportRoute } from "./reports.js";
+import { dashboardAuth, mountDashboard } from "./dashboard/index.js";
+import { metricsRoute } from "./metrics.js";
 import { VERSION } from "../version.js";
 
 export class UnauthorizedError extends AppError {
@@ -96,8 +99,10 @@ export function createHttpApp(runtime: Runtime, options: HttpOptions = {}): Koa 
     }
   });
 
+  // Browsers sign in to the dashboard pages with a session cookie (dashboard/auth.ts); nothing else accepts it.
+  app.use(dashboardAuth(tokens));
   app.use(async (ctx, next) => {
-    if (ctx.path === "/healthz") return next();
+    if (ctx.path === "/healthz" || ctx.state.dashboardSession === true) return next();
     if (tokens.size === 0) {
       ctx.state.actor = "http:anonymous";
       return next();
@@ -142,6 +147,10 @@ export function createHttpApp(runtime: Runtime, options: HttpOptions = {}): Koa 
     const result = await tool.run(args, { runtime, actor: String(ctx.state.actor) });
     ctx.body = result.structured;
   });
+
+  router.get("/reports/compliance", complianceReportRoute(runtime));
+  router.get("/metrics", metricsRoute(runtime));
+  mountDashboard(router, runtime, options.logger);
 
   // MCP over Streamable HTTP, stateless: one server and transport per request.
   router.all("/mcp", async (ctx) => {

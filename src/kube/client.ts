@@ -19,6 +19,12 @@ export class ConflictError extends AppError {
   static override status = 409;
 }
 
+/** The API server refused a request as invalid (HTTP 422 / 400): validation, admission, a malformed patch. */
+export class RejectedError extends AppError {
+  static override code = "rejected_by_api_server";
+  static override status = 422;
+}
+
 export class UnauthorizedClusterError extends AppError {
   static override code = "cluster_unauthorized";
   static override status = 502;
@@ -149,7 +155,7 @@ export class KubeClient {
     if (status === 404) return new NotFoundError(`${what.name ? `${what.resource} ${JSON.stringify(what.name)}` : what.resource} not found${what.namespace ? ` in namespace ${JSON.stringify(what.namespace)}` : ""}`);
     if (status === 401) return new UnauthorizedClusterError(`the API server rejected the credentials of context ${JSON.stringify(this.contextName)} when trying to ${action}`);
     if (status === 409) return new ConflictError(`conflict: cannot ${action}: ${message}`);
-    if (status === 422 || status === 400) return new AppError(`the API server refused to ${action}: ${message}`);
+    if (status === 422 || status === 400) return new RejectedError(`the API server refused to ${action}: ${message}`);
     if (status >= 500 || status === 429) return new UnavailableError(`the API server failed to ${action} (HTTP ${status}): ${message}`);
     return new AppError(`cannot ${action} (HTTP ${status}): ${message}`);
   }

@@ -95,6 +95,12 @@ export class ClusterSource implements WorkloadSource {
     };
   }
 
+  /** The context facts of one namespace, uncached: an admission review carries the object but not its facts. */
+  async contextFor(namespace: string): Promise<{ context: Record<string, unknown>; warnings: ErrorDetail[] }> {
+    const facts = await this.namespaceFacts([namespace]);
+    return { context: facts.contextFor(namespace), warnings: facts.warnings };
+  }
+
   async collect(options: CollectOptions): Promise<Collection> {
     const allowed = options.namespaceAllowed ?? (() => true);
     const warnings: ErrorDetail[] = [];

@@ -9,8 +9,12 @@ import { VERSION } from "../version.js";
 
 export const INSTRUCTIONS =
   "kube-policy-mcp checks Kubernetes workloads against policy rules (security, compliance, performance, cost, operations). " +
-  "Use evaluate_deployment_policies or evaluate_workload for one workload, evaluate_manifest for YAML not yet deployed, " +
-  "generate_compliance_report for a namespace or the cluster, and list_policy_rules to explain a rule id.";
+  "Evaluate: evaluate_deployment_policies or evaluate_workload for one workload, evaluate_manifest for YAML not yet deployed, " +
+  "generate_compliance_report for a namespace or the cluster, list_policy_rules to explain a rule id, test_policy_rule to try a custom rule. " +
+  "History: run_compliance_scan stores a scan, get_compliance_trends and list_scans read the history. " +
+  "Fix: auto_fix_policy_violations (dryRun: true first to preview the diff) and fix_workload apply the fixes the configuration allows; " +
+  "approve_fix / reject_fix decide fixes that need an approval (list_pending_fixes), rollback_fix reverts a change (list_fix_history); " +
+  "query_audit_log shows who did what. send_test_notification checks Slack or e-mail delivery.";
 
 export function createMcpServer(runtime: Runtime, options: { actorPrefix?: string } = {}): McpServer {
   const server = new McpServer({ name: "kube-policy-mcp", version: VERSION }, { instructions: INSTRUCTIONS });

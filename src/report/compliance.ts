@@ -4,6 +4,7 @@ import type { PolicyConfig } from "../config/types.js";
 import type { ErrorDetail } from "../errors.js";
 import type { CatalogueView, WorkloadResult } from "../policy/evaluator.js";
 import { CATEGORIES, SEVERITIES, type Category, type Finding, type Severity } from "../policy/types.js";
+import { renderTrendText, type ComplianceTrend } from "./trend.js";
 
 export type RuleStatus = "passed" | "failed" | "not-evaluated";
 
@@ -44,7 +45,8 @@ export interface ComplianceReport {
   rules: RuleOutcome[];
   topFailingWorkloads: { resource: Finding["resource"]; violations: number; warnings: number }[];
   warnings: ErrorDetail[];
-  trend: unknown | null;
+  /** The scan history of this scope (scans/trends.ts), when there is one. */
+  trend: ComplianceTrend | null;
 }
 
 const percentOf = (passed: number, total: number) => (total === 0 ? null : Math.round((passed / total) * 100));
@@ -66,7 +68,14 @@ export function buildComplianceReport(input: {
   const evaluated = input.results.filter((r) => !r.skipped);
   const enabled = input.catalogue.filter((r) => r.enabled);
   const byRule = new Map<string, Finding[]>();
-  for (const result of evaluated) for (const f of result.findings) byRule.set(f.ruleId, [...(byRule.get(f.ruleId) ?? []), f]);
+  for (const result of evaluated) {
+    for (const f of result.findings) {
+      // push, not spread: copying the list per finding was quadratic in the findings of one rule.
+      const list = byRule.get(f.ruleId);
+      if (list) list.push(f);
+      else byRule.set(f.ruleId, [f]);
+    }
+  }
 
   const rules: RuleOutcome[] = enabled.map((rule) => {
     const findings = byRule.get(rule.id) ?? [];
@@ -225,6 +234,7 @@ export function renderComplianceText(report: ComplianceReport): string {
     lines.push("", "Recommendations:");
     for (const r of report.recommendations) lines.push(`${CATEGORY_LINE[r.category]}: ${r.message}`);
   }
+  if (report.trend) lines.push("", ...renderTrendText(report.trend, { frameworks: report.frameworks.map((f) => f.framework) }));
   if (report.warnings.length > 0) {
     lines.push("", "Could not check everything:");
     for (const w of report.warnings) lines.push(`- ${w.where ? `${w.where}: ` : ""}${w.message}`);

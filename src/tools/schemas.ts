@@ -74,6 +74,103 @@ export const evaluationOutput = {
 
 const ruleStatus = z.enum(["passed", "failed", "not-evaluated"]);
 
+const percentSchema = z.number().nullable();
+const bySeveritySchema = z.object({ critical: z.number(), high: z.number(), medium: z.number(), low: z.number() });
+const dimensionTrendSchema = z.object({
+  key: z.string().describe("A category (security, ...) or a framework (SOC2, ...)"),
+  first: percentSchema,
+  latest: percentSchema,
+  change: z.number().nullable().describe("latest - first, in percentage points"),
+  points: z.array(z.object({ scanId: z.number(), at: z.string(), percent: percentSchema })),
+});
+const findingChangeSchema = z.object({
+  ruleId: z.string(),
+  severity: z.string(),
+  resource: z.object({ kind: z.string(), namespace: z.string(), name: z.string() }),
+  field: z.string().describe("JSON Pointer of the field; empty when the rule names none"),
+  message: z.string(),
+  firstSeen: z.string(),
+  resolvedAt: z.string().nullable(),
+  resolution: z.string().nullable().describe("fixed, exempted, excluded, workload-removed or rule-disabled; null while open"),
+});
+const resolveTimeSchema = z.object({
+  ruleId: z.string().nullable().describe("null in the per-severity summary"),
+  severity: z.string(),
+  resolved: z.number().describe("Findings resolved in the window"),
+  meanHours: z.number().nullable(),
+  medianHours: z.number().nullable(),
+  maxHours: z.number().nullable(),
+  open: z.number().describe("Findings open now"),
+  oldestOpenDays: z.number().nullable().describe("Age of the oldest open finding, in days"),
+});
+
+/** The trend section: compliance over time from the scan history (scans/trends.ts). */
+export const complianceTrendSchema = z.object({
+  scope: z.object({
+    cluster: z.string(),
+    namespace: z.string().nullable(),
+    scannedNamespaces: z.array(z.string()).nullable().describe("The scans the history comes from: null = whole-cluster scans"),
+  }),
+  window: z.object({ days: z.number(), from: z.string(), to: z.string() }),
+  scans: z.object({ succeeded: z.number(), failed: z.number(), first: z.string(), latest: z.string() }),
+  score: z.object({
+    first: percentSchema,
+    latest: percentSchema,
+    change: z.number().nullable(),
+    points: z.array(
+      z.object({
+        scanId: z.number(),
+        at: z.string(),
+        percent: percentSchema,
+        workloads: z.number(),
+        open: z.number().describe("Findings open after this scan"),
+        new: z.number().describe("Findings this scan saw first"),
+        resolved: z.number().describe("Findings this scan no longer saw"),
+        bySeverity: bySeveritySchema,
+      }),
+    ),
+  }),
+  sincePrevious: z
+    .object({
+      scanId: z.number(),
+      at: z.string(),
+      previousScanId: z.number(),
+      previousAt: z.string(),
+      new: z.number(),
+      resolved: z.number(),
+      stillOpen: z.number(),
+      scoreChange: z.number().nullable(),
+      newFindings: z.array(findingChangeSchema),
+      resolvedFindings: z.array(findingChangeSchema),
+    })
+    .nullable()
+    .describe("The latest scan against the one before it; null with a single scan"),
+  categories: z.array(dimensionTrendSchema),
+  frameworks: z.array(dimensionTrendSchema),
+  timeToResolve: z.object({ bySeverity: z.array(resolveTimeSchema), byRule: z.array(resolveTimeSchema) }),
+});
+
+/** A stored scan (list_scans, run_compliance_scan). */
+export const scanSchema = z.object({
+  id: z.number(),
+  name: z.string().describe("The configured scan's name, or adhoc:<scope>"),
+  trigger: z.enum(["schedule", "manual", "missed"]),
+  cluster: z.string(),
+  namespaces: z.array(z.string()).nullable().describe("null: the whole cluster"),
+  ruleSetHash: z.string().describe("Hash of the policy bundle the scan evaluated"),
+  status: z.enum(["running", "succeeded", "failed"]),
+  reason: z.string().nullable().describe("Why the scan failed (interrupted, cluster unreachable, forbidden, missed runs)"),
+  errorCode: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  owner: z.string().describe("host:pid of the process that ran it"),
+  workloads: z.object({ total: z.number(), evaluated: z.number(), passed: z.number(), failed: z.number(), skipped: z.number() }),
+  compliancePercent: z.number().nullable(),
+  findings: z.object({ open: z.number(), new: z.number(), resolved: z.number() }),
+  warnings: z.array(detailSchema),
+});
+
 export const complianceReportOutput = {
   generated: z.string(),
   cluster: z.string(),
@@ -114,7 +211,7 @@ export const complianceReportOutput = {
   ),
   topFailingWorkloads: z.array(z.object({ resource: resourceSchema, violations: z.number(), warnings: z.number() })),
   warnings: z.array(detailSchema),
-  trend: z.unknown().nullable(),
+  trend: complianceTrendSchema.nullable().describe("Trend analysis from the scan history of this scope; null when there is none"),
 };
 
 export const ruleViewSchema = z.object({

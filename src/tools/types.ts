@@ -3,6 +3,7 @@
 import { z, type ZodRawShape } from "zod";
 import { InvalidInputError } from "../errors.js";
 import type { Runtime } from "../runtime.js";
+import { recordToolCall } from "./audit-trail.js";
 
 export interface ToolAnnotations {
   title?: string;
@@ -71,7 +72,16 @@ export function defineTool<I extends ZodRawShape, O extends ZodRawShape>(definit
           })),
         });
       }
-      return (await definition.handler(parsed.data, ctx)) as ToolResult<Record<string, unknown>>;
+      // Every call that got past validation is audited (who, what, outcome), whether it succeeds or throws.
+      const started = Date.now();
+      try {
+        const result = (await definition.handler(parsed.data, ctx)) as ToolResult<Record<string, unknown>>;
+        recordToolCall(ctx, definition.name, parsed.data, { result: result.structured }, started);
+        return result;
+      } catch (error) {
+        recordToolCall(ctx, definition.name, parsed.data, { error }, started);
+        throw error;
+      }
     },
   };
 }
