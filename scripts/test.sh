@@ -6,6 +6,7 @@ set -euo pipefail
 export LOG_LEVEL="${LOG_LEVEL:-warn}"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+bash scripts/install-test-deps.sh
 opa="$(bash scripts/install-opa.sh)"
 echo "== opa fmt / check --strict"
 unformatted="$("$opa" fmt --list rego)"
@@ -23,4 +24,14 @@ echo "== TypeScript"
 npm run build --silent
 npx tsc -p tsconfig.test.json
 echo "== ava"
-npx ava "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+npx ava "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line for whoever reads only the end of the log.
+passed=$(grep -Eo '^ *[0-9]+ tests? passed' "$log" | grep -Eo '[0-9]+' | tail -1)
+failed=$(grep -Eo '^ *[0-9]+ (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?)' "$log" | awk '{s += $1} END {print s + 0}')
+echo "ava: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
