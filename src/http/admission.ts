@@ -9,8 +9,8 @@
 // enforcement under "strict", and "advisory" never refuses anything. Whoever may label namespaces may
 // relax enforcement: on most clusters that is a cluster administrator.
 import https from "node:https";
+import { listen } from "./listen.js";
 import type http from "node:http";
-import type { AddressInfo } from "node:net";
 import Koa from "koa";
 import Router from "@koa/router";
 import { z } from "zod";
@@ -651,20 +651,5 @@ export async function startAdmissionServer(runtime: Runtime, options: AdmissionS
   // connection we just closed: with Node's default 5 s keep-alive such races fail reviews now and then.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
-  return {
-    url: `https://${shownHost}:${port}`,
-    port,
-    controller,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await listen(server, host, options.port, "https")), controller };
 }

@@ -3,7 +3,6 @@
 // Listens on 127.0.0.1 unless told otherwise; anywhere else it requires a bearer token.
 import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import Koa from "koa";
 import Router from "@koa/router";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -17,6 +16,7 @@ import { complianceReportRoute } from "./reports.js";
 import { dashboardAuth, mountDashboard } from "./dashboard/index.js";
 import { metricsRoute } from "./metrics.js";
 import { VERSION } from "../version.js";
+import { listen as listenOn } from "./listen.js";
 
 export class UnauthorizedError extends AppError {
   static override code = "unauthorized";
@@ -201,19 +201,5 @@ export async function startHttpServer(
   const app = createHttpApp(runtime, options);
   const server = http.createServer(app.callback());
   server.requestTimeout = 5 * 60 * 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
-  return {
-    url: `http://${shownHost}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOn(server, host, listen.port, "http");
 }
