@@ -31,7 +31,7 @@ npx ava "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for whoever reads only the end of the log.
-passed=$(grep -Eo '^ *[0-9]+ tests? passed' "$log" | grep -Eo '[0-9]+' | tail -1)
-failed=$(grep -Eo '^ *[0-9]+ (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?)' "$log" | awk '{s += $1} END {print s + 0}')
+passed=$( (grep -Eo '^ *[0-9]+ tests? passed' "$log" || true) | grep -Eo '[0-9]+' | tail -1 || true)
+failed=$( (grep -Eo '^ *[0-9]+ (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?)' "$log" || true) | awk '{s += $1} END {print s + 0}')
 echo "ava: ${passed:-0} passed, ${failed:-0} failed"
 exit "$status"
