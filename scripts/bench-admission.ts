@@ -7,11 +7,10 @@
 // a violating one in an advisory namespace (25 warnings), and a violating one refused in a strict
 // namespace.
 //   npx tsx scripts/bench-admission.ts [--rate 200] [--seconds 20] [--no-write]
+import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
 import https from "node:https";
 import os from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 
@@ -113,7 +112,6 @@ async function bench(): Promise<void> {
   const { generateDevCertificates } = await import("../src/http/certificates.js");
   const { ADMISSION_PATH, AdmissionMetrics, ENFORCEMENT_LABEL, startAdmissionServer } = await import("../src/http/admission.js");
   const { admissionReview, compliantDeployment, compliantFacts, violatingDeployment } = await import("../test/admission/helpers.js");
-  const { PACKAGE_ROOT } = await import("../src/paths.js");
 
   const cluster = await startCluster({ log: (m) => process.stderr.write(`cluster: ${m}\n`) });
   try {
@@ -179,8 +177,6 @@ async function bench(): Promise<void> {
 
     if (write) {
       const ms = (v: number) => `${v.toFixed(2)} ms`;
-      const file = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
-      const existing = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
       const headline = rows[0]!;
       const section = [
         "## bench-admission: admission webhook review latency",
@@ -204,9 +200,7 @@ async function bench(): Promise<void> {
         }`,
         "",
       ].join("\n");
-      const marker = /## bench-admission: admission webhook review latency\n[\s\S]*?(?=\n## |$)/;
-      const next = marker.test(existing) ? existing.replace(marker, section.trimEnd() + "\n") : `${existing.trimEnd()}\n\n${section}`;
-      await writeFile(file, next.endsWith("\n") ? next : `${next}\n`);
+      await writeBenchmarkSection(section);
     }
   } finally {
     await cluster.stop();

@@ -1,14 +1,14 @@
 // Benchmark: 200 custom JSON rules compiled with the built-in catalogue into one bundle, cold (fresh
 // cache) and cached (a restart), and evaluation speed with them loaded. Records a BENCHMARKS.md section.
 //   npx tsx scripts/bench-custom.ts [--rules 200] [--workloads 5000] [--no-write]
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { CustomRuleJson } from "../src/config/types.js";
 import { PolicyBundle } from "../src/policy/bundle.js";
 import { compileCustomRules, loadCustomRules } from "../src/policy/custom/compile.js";
 import { PolicyEvaluator } from "../src/policy/evaluator.js";
-import { PACKAGE_ROOT } from "../src/paths.js";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -85,8 +85,6 @@ try {
   };
   console.log(JSON.stringify(result, null, 2));
   if (write) {
-    const file = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
-    const existing = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
     const section = [
       "## bench-custom: custom rules compiled into the bundle",
       "",
@@ -101,9 +99,7 @@ try {
       `| evaluation, built-in + ${ruleCount} custom rules | ${Math.round(withCustom.perSecond).toLocaleString("en")} workloads/s | |`,
       "",
     ].join("\n");
-    const marker = /## bench-custom: custom rules compiled into the bundle\n[\s\S]*?(?=\n## |$)/;
-    const next = marker.test(existing) ? existing.replace(marker, section.trimEnd() + "\n") : `${existing.trimEnd()}\n\n${section}`;
-    await writeFile(file, next.endsWith("\n") ? next : `${next}\n`);
+    await writeBenchmarkSection(section);
   }
 } finally {
   if (!process.env.KEEP_BENCH_CACHE) await rm(cacheDir, { recursive: true, force: true });

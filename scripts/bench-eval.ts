@@ -1,12 +1,10 @@
 // Benchmark: evaluate 10,000 generated workloads against the whole catalogue in one process.
 // Prints workloads/s, p50/p99 per workload and peak RSS, and records them in BENCHMARKS.md.
 //   npx tsx scripts/bench-eval.ts [--count 10000] [--no-write]
-import { readFile, writeFile } from "node:fs/promises";
+import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import os from "node:os";
-import path from "node:path";
 import { PolicyBundle } from "../src/policy/bundle.js";
 import { PolicyEvaluator } from "../src/policy/evaluator.js";
-import { PACKAGE_ROOT } from "../src/paths.js";
 
 const args = process.argv.slice(2);
 const count = Number(args[args.indexOf("--count") + 1]) || 10_000;
@@ -114,8 +112,6 @@ const result = {
 console.log(JSON.stringify(result, null, 2));
 
 if (write) {
-  const file = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
-  const existing = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const section = [
     "## bench-eval: offline evaluation throughput",
@@ -132,8 +128,6 @@ if (write) {
     `| findings produced | ${findings.toLocaleString("en")} | |`,
     "",
   ].join("\n");
-  const marker = /## bench-eval: offline evaluation throughput\n[\s\S]*?(?=\n## |$)/;
-  const next = marker.test(existing) ? existing.replace(marker, section.trimEnd() + "\n") : `${existing.trimEnd()}\n\n${section}`;
-  await writeFile(file, next.endsWith("\n") ? next : `${next}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  await writeBenchmarkSection(section);
+  console.log("wrote BENCHMARKS.md");
 }

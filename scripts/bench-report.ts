@@ -2,16 +2,15 @@
 // (built by scripts/install-kube.sh, started by the test harness). Measures wall time, API requests
 // and peak RSS of the report itself, and records them in BENCHMARKS.md.
 //   npx tsx scripts/bench-report.ts [--namespaces 20] [--per-namespace 100] [--no-write]
+import { benchDeployment } from "./lib/workloads.js";
+import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import os from "node:os";
-import { readFile, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { startCluster } from "../test/harness/cluster.js";
 import { ClusterSource } from "../src/kube/cluster-source.js";
 import { KubeClient } from "../src/kube/client.js";
 import { Runtime } from "../src/runtime.js";
 import { PolicyBundle } from "../src/policy/bundle.js";
 import { generateComplianceReport } from "../src/tools/report.js";
-import { PACKAGE_ROOT } from "../src/paths.js";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -19,36 +18,6 @@ const namespaces = option("--namespaces", 20);
 const perNamespace = option("--per-namespace", 100);
 const write = !args.includes("--no-write");
 
-function deployment(namespace: string, i: number) {
-  const labels = { app: `app-${i}` };
-  const hardened = i % 3 === 0;
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: {
-      name: `app-${i}`,
-      namespace,
-      labels: { ...labels, ...(hardened ? { "app.kubernetes.io/name": `app-${i}`, "app.kubernetes.io/version": "1.0.0", "app.kubernetes.io/component": "api", team: "t", "cost-center": "c", "data-classification": "internal" } : {}) },
-    },
-    spec: {
-      replicas: 1 + (i % 3),
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [
-            {
-              name: "app",
-              image: hardened ? "registry.example.com/app:1.2.3" : "nginx:latest",
-              resources: hardened ? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "100m", memory: "128Mi" } } : undefined,
-              securityContext: hardened ? { allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } : i % 10 === 1 ? { privileged: true } : undefined,
-            },
-          ],
-        },
-      },
-    },
-  };
-}
 
 const cluster = await startCluster({ log: (m) => process.stderr.write(`cluster: ${m}\n`) });
 try {
@@ -64,7 +33,7 @@ try {
   const worker = async () => {
     for (let job = jobs.pop(); job; job = jobs.pop()) {
       const [ns, i] = job;
-      await admin.request(KubeClient.path(deployType, ns), { method: "POST", body: deployment(ns, i), what: { verb: "create", resource: "deployments", namespace: ns } });
+      await admin.request(KubeClient.path(deployType, ns), { method: "POST", body: benchDeployment(ns, i), what: { verb: "create", resource: "deployments", namespace: ns } });
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
@@ -96,8 +65,6 @@ try {
   };
   console.log(JSON.stringify(out, null, 2));
   if (write) {
-    const file = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
-    const existing = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
     const section = [
       "## bench-report: compliance report on a real kube-apiserver",
       "",
@@ -112,9 +79,7 @@ try {
       `| workloads evaluated | ${out.workloadsEvaluated} | |`,
       "",
     ].join("\n");
-    const marker = /## bench-report: compliance report on a real kube-apiserver\n[\s\S]*?(?=\n## |$)/;
-    const next = marker.test(existing) ? existing.replace(marker, section.trimEnd() + "\n") : `${existing.trimEnd()}\n\n${section}`;
-    await writeFile(file, next.endsWith("\n") ? next : `${next}\n`);
+    await writeBenchmarkSection(section);
   }
 } finally {
   await cluster.stop();

@@ -3,9 +3,10 @@
 // (2) a trend query over 90 days of daily scans of that size, the history generated through the store
 // API with churn (fixes, new and removed workloads every day). Records the numbers in BENCHMARKS.md.
 //   npm run build && npx tsx scripts/bench-scan.ts [--namespaces 25] [--per-namespace 200] [--days 90] [--no-write] [--skip-history]
+import { benchDeployment } from "./lib/workloads.js";
+import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,36 +74,6 @@ const days = option("--days", 90);
 const write = !args.includes("--no-write");
 const skipHistory = args.includes("--skip-history");
 
-function deployment(namespace: string, i: number) {
-  const labels = { app: `app-${i}` };
-  const hardened = i % 3 === 0;
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: {
-      name: `app-${i}`,
-      namespace,
-      labels: { ...labels, ...(hardened ? { "app.kubernetes.io/name": `app-${i}`, "app.kubernetes.io/version": "1.0.0", "app.kubernetes.io/component": "api", team: "t", "cost-center": "c", "data-classification": "internal" } : {}) },
-    },
-    spec: {
-      replicas: 1 + (i % 3),
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [
-            {
-              name: "app",
-              image: hardened ? "registry.example.com/app:1.2.3" : "nginx:latest",
-              resources: hardened ? { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "100m", memory: "128Mi" } } : undefined,
-              securityContext: hardened ? { allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } : i % 10 === 1 ? { privileged: true } : undefined,
-            },
-          ],
-        },
-      },
-    },
-  };
-}
 
 interface ScanNumbers {
   seconds: number;
@@ -201,8 +172,6 @@ async function history(scanDb: string, scans: { cliFirst: CliNumbers; cliSecond:
   };
   console.log(JSON.stringify({ cliFirst, cliSecond, firstScan, secondScan, ...out }, null, 2));
   if (!write) return;
-  const file = path.join(PACKAGE_ROOT, "BENCHMARKS.md");
-  const existing = await readFile(file, "utf8").catch(() => "# Benchmarks\n");
   const phase = (s: ScanNumbers) =>
     `API lists ${(s.collectMs / 1000).toFixed(2)} s (${s.requests} requests), evaluation ${(s.evaluateMs / 1000).toFixed(2)} s, scores and storing ${(s.storeMs / 1000).toFixed(2)} s`;
   const section = [
@@ -227,9 +196,7 @@ async function history(scanDb: string, scans: { cliFirst: CliNumbers; cliSecond:
     `| storing one day's result (one transaction) | ${out.storeScanMedianMs.toFixed(0)} ms median | |`,
     "",
   ].join("\n");
-  const marker = /## bench-scan: scans and trends on a real kube-apiserver\n[\s\S]*?(?=\n## |$)/;
-  const next = marker.test(existing) ? existing.replace(marker, section.trimEnd() + "\n") : `${existing.trimEnd()}\n\n${section}`;
-  await writeFile(file, next.endsWith("\n") ? next : `${next}\n`);
+  await writeBenchmarkSection(section);
 }
 
 const loadAtStart = os.loadavg()[0]!.toFixed(1);
@@ -252,7 +219,7 @@ try {
   const worker = async () => {
     for (let job = jobs.pop(); job; job = jobs.pop()) {
       const [ns, i] = job;
-      await admin.request(KubeClient.path(deployType, ns), { method: "POST", body: deployment(ns, i), what: { verb: "create", resource: "deployments", namespace: ns } });
+      await admin.request(KubeClient.path(deployType, ns), { method: "POST", body: benchDeployment(ns, i), what: { verb: "create", resource: "deployments", namespace: ns } });
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
