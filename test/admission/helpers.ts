@@ -4,60 +4,13 @@
 // product component.
 import https from "node:https";
 import type { Cluster } from "../harness/cluster.js";
+import { compliantDeployment as hardenedDeployment } from "../integration/helpers.js";
 
 export type Json = Record<string, unknown>;
 
-/** The hardened web-app of config/examples/demo/production.yaml: no violation once its namespace has the facts below. */
+/** The hardened web-app of config/examples/demo/production.yaml (the integration tests' builder): no violation once its namespace has the facts below. */
 export function compliantDeployment(namespace: string, name = "web-app"): Json {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: {
-      name,
-      namespace,
-      labels: {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/version": "2.4.1",
-        "app.kubernetes.io/component": "frontend",
-        "data-classification": "internal",
-        team: "web",
-        "cost-center": "cc-1042",
-      },
-      annotations: { owner: "web-team@example.com", runbook: `https://runbooks.example.com/${namespace}/${name}` },
-    },
-    spec: {
-      replicas: 3,
-      selector: { matchLabels: { app: "web" } },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
-      template: {
-        metadata: { labels: { app: "web" }, annotations: { "prometheus.io/scrape": "true" } },
-        spec: {
-          serviceAccountName: "web",
-          automountServiceAccountToken: false,
-          securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { app: "web" } } } },
-              ],
-            },
-          },
-          containers: [
-            {
-              name: "web",
-              image: "registry.example.com/shop/web:2.4.1@sha256:0f3e3a7c1c0b8f1f4e0e6d3a2b1c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c",
-              imagePullPolicy: "IfNotPresent",
-              ports: [{ containerPort: 8080 }],
-              resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
-              livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
-              readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-            },
-          ],
-        },
-      },
-    },
-  };
+  return hardenedDeployment(namespace, name) as unknown as Json;
 }
 
 /** The facts compliantDeployment needs in its namespace: a PDB, a default-deny NetworkPolicy, a ResourceQuota. */
