@@ -4,7 +4,7 @@
 import path from "node:path";
 import { InvalidInputError } from "../errors.js";
 import { ADMISSION_PATH, startAdmissionServer, type AdmissionDecision, type RunningAdmissionServer } from "../http/admission.js";
-import { AuditStore } from "../store/audit-store.js";
+import { auditStoreFor } from "../store/audit-store.js";
 import { devCertificates, loadCertificateFiles, type TlsMaterial } from "../http/certificates.js";
 import { logger } from "../logger.js";
 import { defaultDatabasePath, type Runtime } from "../runtime.js";
@@ -21,15 +21,10 @@ export function devCertificateDir(runtime: Runtime): string {
   return path.join(path.dirname(runtime.options.databasePath ?? defaultDatabasePath(runtime.config)), "admission-tls");
 }
 
-const audits = new WeakMap<object, AuditStore>();
-
 /** Every admission decision goes to the append-only audit log; a dry run is recorded as such, never as a change. */
 export function auditDecision(runtime: Runtime, decision: AdmissionDecision): void {
   try {
-    const db = runtime.db();
-    let store = audits.get(db);
-    if (!store) audits.set(db, (store = new AuditStore(db)));
-    store.append({
+    auditStoreFor(runtime.db()).append({
       time: decision.at,
       actor: `admission:${decision.user}`,
       action: decision.dryRun ? "admission-review (dry run)" : "admission-review",

@@ -43,7 +43,7 @@ export class AuditStore {
   private readonly insert;
   private readonly select;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.insert = db.prepare(
       "INSERT INTO audit_log (time, actor, action, namespace, resource, rule_ids, outcome, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -92,4 +92,13 @@ export class AuditStore {
       details: JSON.parse(r.details) as Record<string, unknown>,
     }));
   }
+}
+
+const stores = new WeakMap<Db, AuditStore>();
+
+/** The audit store of a database, its statements prepared once however many callers append. */
+export function auditStoreFor(db: Db): AuditStore {
+  let store = stores.get(db);
+  if (!store) stores.set(db, (store = new AuditStore(db)));
+  return store;
 }

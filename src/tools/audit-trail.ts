@@ -5,8 +5,7 @@
 import { createHash } from "node:crypto";
 import { toAppError } from "../errors.js";
 import { logger } from "../logger.js";
-import { AuditStore, type AuditEntry } from "../store/audit-store.js";
-import type { Db } from "../store/db.js";
+import { auditStoreFor, type AuditEntry } from "../store/audit-store.js";
 import type { ToolContext } from "./types.js";
 
 /** Argument names whose values are never recorded. */
@@ -14,7 +13,6 @@ const SECRET_KEY = /token|password|passwd|secret|credential|authorization|api[-_
 /** Longer strings (a manifest given to evaluate_manifest, say) are recorded as length and hash only. */
 const MAX_STRING = 256;
 
-const stores = new WeakMap<Db, AuditStore>();
 
 export function redactArgs(value: unknown, key?: string): unknown {
   if (key !== undefined && SECRET_KEY.test(key)) return "[redacted]";
@@ -80,10 +78,7 @@ export function recordToolCall(ctx: ToolContext, tool: string, args: Structured,
   try {
     entry = auditEntry(tool, ctx.actor, args, outcome, Date.now() - started);
     logger.info({ audit: entry }, "audit");
-    const db = ctx.runtime.db();
-    let store = stores.get(db);
-    if (!store) stores.set(db, (store = new AuditStore(db)));
-    store.append(entry);
+    auditStoreFor(ctx.runtime.db()).append(entry);
   } catch (error) {
     logger.warn({ tool, actor: ctx.actor, err: (error as Error).message }, "audit log unavailable: this tool call is only in the log lines");
   }
