@@ -1,10 +1,12 @@
 // Offline evaluation: the context facts of each workload are the other documents given. A
 // NetworkPolicy, PDB, HPA or ResourceQuota in the same input (and namespace) counts; none given means
 // none exists. VulnerabilityReports count only when some are given (else: no scanner, not evaluated).
+import { WORKLOAD_KINDS } from "../kube/source.js";
 import type { PolicyInput } from "../policy/engine.js";
 import type { KubeObject, SourceDocument } from "./load.js";
 
-export const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"]);
+/** The workload kinds (kube/source.ts) as a set, for the per-document test below and the evaluator. */
+export const WORKLOAD_KIND_SET: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
 
 /** Context key of each kind that rules read, and whether it is namespaced. */
 export const CONTEXT_KINDS: Record<string, { key: string; namespaced: boolean }> = {
@@ -38,7 +40,7 @@ export function offlineInputs(documents: SourceDocument[]): OfflineInputs {
   const skipped: OfflineInputs["skipped"] = [];
   for (const doc of documents) {
     const { kind } = doc.object;
-    if (WORKLOAD_KINDS.has(kind)) {
+    if (WORKLOAD_KIND_SET.has(kind)) {
       workloads.push(doc);
       continue;
     }

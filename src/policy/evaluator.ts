@@ -14,7 +14,7 @@ import {
 import { PolicyEngine, type PolicyInput } from "./engine.js";
 import { pointerToPath } from "./field-path.js";
 import type { CatalogueEntry, Finding, ResourceRef, Severity } from "./types.js";
-import { WORKLOAD_KINDS } from "../manifests/offline-context.js";
+import { WORKLOAD_KIND_SET } from "../manifests/offline-context.js";
 
 export interface WorkloadResult {
   resource: ResourceRef;
@@ -144,7 +144,7 @@ export class PolicyEvaluator {
       resource,
       passed: !findings.some((f) => f.outcome === "violation"),
       findings,
-      rulesEvaluated: WORKLOAD_KINDS.has(resource.kind) ? this.enabledRules : 0,
+      rulesEvaluated: WORKLOAD_KIND_SET.has(resource.kind) ? this.enabledRules : 0,
     };
   }
 

@@ -5,7 +5,7 @@
 // Stand-ins: hand-written SourceDocuments instead of files read by loadManifests.
 import test from "ava";
 import type { KubeObject, SourceDocument } from "../../src/manifests/load.js";
-import { CONTEXT_KINDS, offlineInputs, WORKLOAD_KINDS } from "../../src/manifests/offline-context.js";
+import { CONTEXT_KINDS, offlineInputs, WORKLOAD_KIND_SET } from "../../src/manifests/offline-context.js";
 
 let line = 0;
 function doc(kind: string, name: string, namespace?: string, extra: Record<string, unknown> = {}): SourceDocument {
@@ -30,7 +30,7 @@ const EMPTY_CONTEXT = {
 };
 
 test("the workload and context kinds are the documented ones", (t) => {
-  t.deepEqual([...WORKLOAD_KINDS].sort(), ["CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "StatefulSet"]);
+  t.deepEqual([...WORKLOAD_KIND_SET].sort(), ["CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "StatefulSet"]);
   t.deepEqual(
     Object.entries(CONTEXT_KINDS).map(([kind, { key, namespaced }]) => [kind, key, namespaced]),
     [
