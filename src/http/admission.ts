@@ -157,12 +157,35 @@ export interface AdmissionCounts {
 export interface AdmissionMetricsSnapshot {
   total: AdmissionCounts;
   namespaces: Record<string, AdmissionCounts>;
+  /** How long POST /admission/validate took, from the request's arrival to the response handed to the socket. */
+  duration?: DurationHistogram;
 }
+
+export interface DurationHistogram {
+  /** Cumulative counts: requests that took at most `le` seconds. */
+  buckets: { le: number; count: number }[];
+  sumSeconds: number;
+  count: number;
+}
+
+/** Seconds; the API server's own webhook timeout is at most 30 s and ours is 5 s (config/deploy). */
+export const ADMISSION_DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 const UNKNOWN_NAMESPACE = "(unknown)";
 
 export class AdmissionMetrics {
   private readonly byNamespace = new Map<string, AdmissionCounts>();
+  private readonly durationCounts = ADMISSION_DURATION_BUCKETS.map(() => 0);
+  private durationSum = 0;
+  private durationCount = 0;
+
+  /** One answered POST /admission/validate, in seconds. */
+  observe(seconds: number): void {
+    this.durationSum += seconds;
+    this.durationCount++;
+    const bucket = ADMISSION_DURATION_BUCKETS.findIndex((le) => seconds <= le);
+    if (bucket >= 0) this.durationCounts[bucket]!++;
+  }
 
   record(namespace: string | undefined, outcome: "allowed" | "denied" | "warned" | "errors", dryRun = false): void {
     const key = namespace || UNKNOWN_NAMESPACE;
@@ -179,7 +202,9 @@ export class AdmissionMetrics {
       namespaces[namespace] = { ...counts };
       for (const key of Object.keys(total) as (keyof AdmissionCounts)[]) total[key] += counts[key];
     }
-    return { total, namespaces };
+    let cumulative = 0;
+    const buckets = ADMISSION_DURATION_BUCKETS.map((le, i) => ({ le, count: (cumulative += this.durationCounts[i]!) }));
+    return { total, namespaces, duration: { buckets, sumSeconds: this.durationSum, count: this.durationCount } };
   }
 }
 
@@ -386,9 +411,12 @@ export class AdmissionController {
     this.facts = hasNamespaceFacts(runtime.source) ? new NamespaceFactsCache(runtime.source, options.factsTtlMs) : null;
   }
 
-  /** Answers one AdmissionReview body. Malformed bodies throw InvalidInputError (a 400). */
-  async review(body: unknown): Promise<{ review: AdmissionResponseReview; decision: AdmissionDecision }> {
-    const started = performance.now();
+  /**
+   * Answers one AdmissionReview body. Malformed bodies throw InvalidInputError (a 400). `receivedAt`
+   * (performance.now() when the request arrived) makes the decision's duration count reading the body.
+   */
+  async review(body: unknown, options: { receivedAt?: number } = {}): Promise<{ review: AdmissionResponseReview; decision: AdmissionDecision }> {
+    const started = options.receivedAt ?? performance.now();
     const at = new Date().toISOString();
     let request: AdmissionRequest;
     try {
@@ -605,11 +633,14 @@ export function createAdmissionApp(controller: AdmissionController, options: { b
     }
   });
   router.post(ADMISSION_PATH, async (ctx) => {
+    const receivedAt = performance.now();
+    // Every answer counts, refusals too: the API server waits for those as well.
+    ctx.res.once("finish", () => controller.metrics.observe((performance.now() - receivedAt) / 1000));
     const body = await readJson(ctx.req, bodyLimit).catch((error: unknown) => {
       controller.metrics.record(undefined, "errors");
       throw error;
     });
-    ctx.body = (await controller.review(body)).review;
+    ctx.body = (await controller.review(body, { receivedAt })).review;
   });
   router.get("/admission/metrics", (ctx) => {
     ctx.body = controller.metrics.snapshot();

@@ -18,14 +18,14 @@ import { admissionMetrics, type AdmissionMetricsSnapshot } from "./admission.js"
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-type MetricType = "gauge" | "counter";
+type MetricType = "gauge" | "counter" | "histogram";
 type Labels = Record<string, string>;
 
 interface Family {
   name: string;
   type: MetricType;
   help: string;
-  samples: { labels: Labels; value: number }[];
+  samples: { labels: Labels; value: number; suffix?: string }[];
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -42,10 +42,10 @@ function formatValue(n: number): string {
 class Exposition {
   private readonly families: Family[] = [];
 
-  family(name: string, type: MetricType, help: string): (labels: Labels, value: number) => void {
+  family(name: string, type: MetricType, help: string): (labels: Labels, value: number, suffix?: string) => void {
     const family: Family = { name, type, help, samples: [] };
     this.families.push(family);
-    return (labels, value) => family.samples.push({ labels, value });
+    return (labels, value, suffix) => family.samples.push({ labels, value, suffix });
   }
 
   render(): string {
@@ -54,7 +54,7 @@ class Exposition {
       lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
       for (const s of f.samples) {
         const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-        lines.push(`${f.name}${labels.length ? `{${labels.join(",")}}` : ""} ${formatValue(s.value)}`);
+        lines.push(`${f.name}${s.suffix ?? ""}${labels.length ? `{${labels.join(",")}}` : ""} ${formatValue(s.value)}`);
       }
     }
     return `${lines.join("\n")}\n`;
@@ -144,6 +144,17 @@ function admissionFamilies(out: Exposition, snapshot: AdmissionMetricsSnapshot):
     reviews({ namespace, decision: "denied" }, counts.denied);
     reviews({ namespace, decision: "error" }, counts.errors);
     dryRun({ namespace }, counts.dryRun);
+  }
+  const duration = out.family(
+    "kube_policy_admission_review_duration_seconds",
+    "histogram",
+    "Time from the arrival of an admission review (POST /admission/validate) to its answer handed to the socket, in seconds.",
+  );
+  if (snapshot.duration) {
+    for (const bucket of snapshot.duration.buckets) duration({ le: String(bucket.le) }, bucket.count, "_bucket");
+    duration({ le: "+Inf" }, snapshot.duration.count, "_bucket");
+    duration({}, snapshot.duration.sumSeconds, "_sum");
+    duration({}, snapshot.duration.count, "_count");
   }
 }
 

@@ -1,6 +1,7 @@
 // A small Kubernetes REST client on top of @kubernetes/client-node's KubeConfig (which does the
 // kubeconfig parsing, contexts, exec plugins, in-cluster tokens and TLS). Every call is counted, lists
 // are paginated, and failures become errors that name the verb, resource and namespace.
+import { createHash } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -42,7 +43,16 @@ export interface RequestOptions {
 export class KubeClient {
   /** API requests made so far (benchmarks and tests read it). */
   requests = 0;
+  /** TLS connections opened so far: with keep-alive far fewer than requests. */
+  connections = 0;
   readonly server: string;
+  /**
+   * Keep-alive agents by TLS material. client-node's applyToHTTPSOptions makes a new agent for every
+   * request: a TLS handshake and a new secure context (all CA certificates parsed again) each time,
+   * 10-20 ms of blocked event loop per request, which the admission webhook's latency felt. Credentials
+   * that rotate (exec plugins, in-cluster tokens) change the key, so they still take effect.
+   */
+  private readonly agents = new Map<string, http.Agent>();
 
   private constructor(
     readonly kubeConfig: KubeConfig,
@@ -96,8 +106,45 @@ export class KubeClient {
       timeout: 30_000,
     };
     await this.kubeConfig.applyToHTTPSOptions(requestOptions);
+    requestOptions.agent = this.agentFor(requestOptions, url.protocol);
     this.requests++;
+    try {
+      return await this.send<T>(url, requestOptions, body, options.what);
+    } catch (error) {
+      // A kept-alive connection the server closed while idle fails the next request before the server
+      // read it (Node's documented race): send it once more on a new connection.
+      if (error instanceof StaleConnectionError) return this.send<T>(url, requestOptions, body, options.what, false);
+      throw error;
+    }
+  }
+
+  /** Closes the kept-alive connections (idle ones never hold the process open). */
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private agentFor(options: https.RequestOptions, protocol: string): http.Agent | undefined {
+    const made = options.agent;
+    if (!(made instanceof http.Agent)) return undefined;
+    const material = [protocol, this.kubeConfig.getCurrentCluster()?.proxyUrl ?? "", options.ca, options.cert, options.key, options.pfx, options.passphrase, options.rejectUnauthorized, options.servername];
+    const key = createHash("sha256").update(JSON.stringify(material.map((m) => (Buffer.isBuffer(m) ? m.toString("base64") : (m ?? null))))).digest("hex");
+    const cached = this.agents.get(key);
+    if (cached) return cached;
+    // A proxy agent is kept as client-node made it; a direct one is remade with keep-alive, holding
+    // as many idle connections as it may open (client-go's 25 per host), so that a burst of lists
+    // (a facts refresh is about ten at once) finds them open next time.
+    const agent =
+      made.constructor === https.Agent || made.constructor === http.Agent
+        ? new (protocol === "http:" ? http.Agent : https.Agent)({ ...(made as https.Agent).options, keepAlive: true, maxSockets: 25, maxFreeSockets: 25, scheduling: "lifo", timeout: 60_000 })
+        : made;
+    this.agents.set(key, agent);
+    return agent;
+  }
+
+  private send<T>(url: URL, requestOptions: https.RequestOptions, body: Buffer | undefined, what: RequestOptions["what"], retryStale = true): Promise<T> {
     const transport = url.protocol === "http:" ? http : https;
+    const options = { what };
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(url, requestOptions, (res) => {
         const chunks: Buffer[] = [];
@@ -117,8 +164,14 @@ export class KubeClient {
         });
         res.on("error", (error) => reject(this.networkError(error, options.what)));
       });
+      req.on("socket", () => {
+        if (!req.reusedSocket) this.connections++;
+      });
       req.on("timeout", () => req.destroy(Object.assign(new Error("timed out after 30 s"), { code: "ETIMEDOUT" })));
-      req.on("error", (error) => reject(this.networkError(error, options.what)));
+      req.on("error", (error: Error & { code?: string }) => {
+        if (retryStale && req.reusedSocket && error.code === "ECONNRESET") reject(new StaleConnectionError(error.message));
+        else reject(this.networkError(error, options.what));
+      });
       if (body) req.write(body);
       req.end();
     });
@@ -164,6 +217,9 @@ export class KubeClient {
     return new UnavailableError(`cluster unreachable at ${this.server}: cannot ${describe(what)}: ${error.code ?? error.message}`, { cause: error });
   }
 }
+
+/** Internal: the request met a kept-alive connection the server had closed; it is sent again. */
+class StaleConnectionError extends Error {}
 
 export function resourceName(type: ResourceType): string {
   return type.group ? `${type.plural}.${type.group}` : type.plural;

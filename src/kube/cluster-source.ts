@@ -76,6 +76,10 @@ export class ClusterSource implements WorkloadSource {
     return new ClusterSource(KubeClient.load(location));
   }
 
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
   async getWorkload(ref: WorkloadRef): Promise<CollectedWorkload & { warnings: ErrorDetail[] }> {
     const type = WORKLOAD_TYPES[ref.kind];
     let object: KubeObject;

@@ -11,11 +11,12 @@ import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import test from "ava";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
-import { AdmissionController, type DecisionLogger } from "../../src/http/admission.js";
+import { ADMISSION_DURATION_BUCKETS, ADMISSION_PATH, AdmissionController, AdmissionMetrics, startAdmissionServer, type DecisionLogger } from "../../src/http/admission.js";
+import { generateDevCertificates } from "../../src/http/certificates.js";
 import { renderMetrics } from "../../src/http/metrics.js";
 import { openDatabase } from "../../src/store/db.js";
 import { ScanStore } from "../../src/store/scan-store.js";
-import { admissionReview, violatingDeployment } from "../admission/helpers.js";
+import { admissionReview, httpsRequest, violatingDeployment } from "../admission/helpers.js";
 import { CLUSTER, DAY, EXPECTED, serve, tempDir, writeHistory, type Served } from "./dashboard/fixture.js";
 
 const dir = tempDir("kube-policy-metrics-");
@@ -103,8 +104,12 @@ function formatProblems(text: string): string[] {
     }
     const [, name = "", labelBody, value = ""] = sample;
     if (!METRIC_NAME.test(name)) problems.push(`${at}: bad metric name ${name}`);
-    if (name !== current) problems.push(`${at}: sample of ${name} outside its family (${current ?? "none"})`);
-    if (!typed.has(name)) problems.push(`${at}: sample of ${name} before its TYPE`);
+    // A histogram's samples are <name>_bucket (with an le label), <name>_sum and <name>_count.
+    const histogramPart = current !== null && typed.get(current) === "histogram" ? /^(?:_bucket|_sum|_count)$/.exec(name.slice(current.length))?.[0] : undefined;
+    const familyName = histogramPart && name.startsWith(current!) ? current! : name;
+    if (familyName !== current) problems.push(`${at}: sample of ${name} outside its family (${current ?? "none"})`);
+    if (!typed.has(familyName)) problems.push(`${at}: sample of ${name} before its TYPE`);
+    if (typed.get(familyName) === "histogram" && !histogramPart) problems.push(`${at}: histogram sample ${name} is not _bucket, _sum or _count`);
     if (typed.get(name) === "counter" && !name.endsWith("_total")) problems.push(`${at}: counter ${name} does not end in _total`);
     if (!VALUE.test(value)) problems.push(`${at}: bad value ${value}`);
     const labels = labelBody === undefined ? [] : splitLabels(labelBody);
@@ -112,6 +117,7 @@ function formatProblems(text: string): string[] {
       problems.push(`${at}: unterminated label value`);
       return;
     }
+    if (histogramPart === "_bucket" && !labels.some((l) => l.startsWith("le="))) problems.push(`${at}: bucket without an le label`);
     const names = new Set<string>();
     for (const label of labels) {
       const m = LABEL.exec(label);
@@ -148,6 +154,13 @@ test("the strict format check rejects what Prometheus would refuse", (t) => {
   t.deepEqual(formatProblems("# TYPE a gauge\na one\n"), ["line 2: bad value one"]);
   t.deepEqual(formatProblems("# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# TYPE a gauge\n"), ["line 5: family a appears twice", "line 5: second TYPE for a"]);
   t.deepEqual(formatProblems("# TYPE a gauge\na 1"), ["the exposition must end with a line feed"]);
+  t.deepEqual(formatProblems('# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n'), []);
+  t.deepEqual(formatProblems("# TYPE h histogram\nh_bucket 1\nh 1\nh_total 1\n"), [
+    "line 2: bucket without an le label",
+    "line 3: histogram sample h is not _bucket, _sum or _count",
+    "line 4: sample of h_total outside its family (h)",
+    "line 4: sample of h_total before its TYPE",
+  ]);
 });
 
 test("GET /metrics is valid text format 0.0.4 with the scan history's scores, findings and failures", async (t) => {
@@ -205,6 +218,39 @@ test("admission decisions of this process are counted per namespace and decision
   t.is(value(families, "kube_policy_admission_reviews_total", { namespace: "metrics-denied", decision: "allowed" }), 0);
   t.is(value(families, "kube_policy_admission_reviews_total", { namespace: "metrics-denied", decision: "error" }), 1);
   t.is(value(families, "kube_policy_admission_dry_run_reviews_total", { namespace: "metrics-denied" }), 1);
+});
+
+test("answered admission reviews are timed in a histogram, from arrival to answer", async (t) => {
+  const s = await served();
+  const quiet: DecisionLogger = { info() {}, warn() {}, error() {} };
+  const metrics = new AdmissionMetrics();
+  const tls = await generateDevCertificates();
+  const webhook = await startAdmissionServer(s.runtime, { port: 0, tls, metrics, logger: quiet });
+  try {
+    const post = (body: unknown) => httpsRequest(`${webhook.url}${ADMISSION_PATH}`, { method: "POST", body: JSON.stringify(body), ca: tls.ca });
+    t.is((await post(admissionReview(violatingDeployment("metrics-timed")))).status, 200);
+    t.is((await post(admissionReview(violatingDeployment("metrics-timed", "app-2")))).status, 200);
+    t.is((await post({ kind: "AdmissionReview" })).status, 400, "a malformed review is answered, and timed, too");
+    // GET /admission/metrics is not a review: not timed.
+    t.is((await httpsRequest(`${webhook.url}/admission/metrics`, { ca: tls.ca })).status, 200);
+
+    const text = renderMetrics(s.runtime, metrics.snapshot());
+    t.deepEqual(formatProblems(text), []);
+    const histogram = family(parsePrometheusTextFormat(text), "kube_policy_admission_review_duration_seconds");
+    t.is(histogram.type, "HISTOGRAM");
+    const sample = histogram.metrics[0] as unknown as { buckets: Record<string, string>; count: string; sum: string };
+    t.is(Number(sample.count), 3);
+    t.true(Number(sample.sum) > 0 && Number(sample.sum) < 30, `sum ${sample.sum}`);
+    // (Object keys like "1" and "10" come first in any object: order by le.)
+    const counts = Object.entries(sample.buckets)
+      .map(([le, count]) => [le === "+Inf" ? Infinity : Number(le), Number(count)] as const)
+      .sort(([a], [b]) => a - b);
+    t.deepEqual(counts.map(([le]) => le), [...ADMISSION_DURATION_BUCKETS, Infinity]);
+    t.is(counts.at(-1)![1], 3);
+    t.true(counts.every(([, count], i) => i === 0 || count >= counts[i - 1]![1]), "buckets are cumulative");
+  } finally {
+    await webhook.close();
+  }
 });
 
 test("label values are escaped: quotes, backslashes and line feeds survive a round trip", async (t) => {
