@@ -6,7 +6,7 @@ import nodemailer from "nodemailer";
 import type { EmailNotificationConfig } from "../config/types.js";
 import { SEVERITIES } from "../policy/types.js";
 import type { MessageContent } from "./content.js";
-import { DeliveryError, type Sender } from "./delivery.js";
+import { DeliveryError, type Destination, type Sender } from "./delivery.js";
 
 export const DEFAULT_FROM = "kube-policy@localhost";
 
@@ -104,7 +104,13 @@ export class EmailSender implements Sender {
     return [smtp.passwordEnv && this.env[smtp.passwordEnv], smtp.userEnv && this.env[smtp.userEnv]].filter((v): v is string => typeof v === "string" && v !== "");
   }
 
-  async send(content: MessageContent, signal: AbortSignal): Promise<{ statusCode: number | null }> {
+  destination(): Destination {
+    const smtp = this.config.smtp ?? {};
+    // No user name: it is a credential too.
+    return { targets: [...this.config.recipients], endpoint: `${smtp.secure ? "smtps" : "smtp"}://${smtp.host ?? "localhost"}${smtp.port !== undefined ? `:${smtp.port}` : ""}` };
+  }
+
+  async send(content: MessageContent, signal: AbortSignal): Promise<{ statusCode: number | null; response?: string }> {
     const smtp = this.config.smtp ?? {};
     const auth = this.credentials();
     const host = smtp.host ?? "localhost";
@@ -129,8 +135,9 @@ export class EmailSender implements Sender {
         html: emailHtml(content),
         signal,
       });
-      const code = /^(\d{3})/.exec(typeof info.response === "string" ? info.response : "")?.[1];
-      return { statusCode: code ? Number(code) : null };
+      const response = typeof info.response === "string" ? info.response : "";
+      const code = /^(\d{3})/.exec(response)?.[1];
+      return { statusCode: code ? Number(code) : null, ...(response ? { response: response.slice(0, 200) } : {}) };
     } catch (error) {
       if (signal.aborted && signal.reason instanceof DeliveryError) throw signal.reason;
       const e = error as { code?: string; responseCode?: number; message?: string };

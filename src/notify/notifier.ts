@@ -179,8 +179,9 @@ export class Notifier {
     }
     const now = this.now();
     const content = composeTest(channel, now, origin);
-    const id = this.store.createNotification({ channel, kind: "test", eventIds: [], eventTypes: [], subject: content.subject }, now);
-    const result = await this.deliverInBackground(id, this.sender(channel), content);
+    const sender = this.sender(channel);
+    const id = this.store.createNotification({ channel, kind: "test", eventIds: [], eventTypes: [], subject: content.subject, destination: sender.destination() }, now);
+    const result = await this.deliverInBackground(id, sender, content);
     const attempts = this.store.attempts(id);
     if (result.status === "failed") {
       throw new DeliveryError(`the test notification to ${channel} failed after ${attempts.length} attempt(s): ${result.error ?? "unknown error"}`, {
@@ -303,8 +304,9 @@ export class Notifier {
   }
 
   private queue(channel: NotificationChannel, kind: NotificationKind, eventIds: number[], eventTypes: string[], content: MessageContent, now: number) {
-    const id = this.store.createNotification({ channel, kind, eventIds, eventTypes, subject: content.subject }, now);
-    void this.deliverInBackground(id, this.sender(channel), content);
+    const sender = this.sender(channel);
+    const id = this.store.createNotification({ channel, kind, eventIds, eventTypes, subject: content.subject, destination: sender.destination() }, now);
+    void this.deliverInBackground(id, sender, content);
     return { id, channel };
   }
 
@@ -321,10 +323,22 @@ export class Notifier {
           content,
           policy,
           (a) => {
-            this.store.recordAttempt({ notificationId: id, attempt: a.attempt, status: a.status, retryable: a.retryable, statusCode: a.statusCode, error: a.error, startedAt: a.startedAt, durationMs: a.durationMs });
+            this.store.recordAttempt({
+              notificationId: id,
+              attempt: a.attempt,
+              status: a.status,
+              retryable: a.retryable,
+              statusCode: a.statusCode,
+              error: a.error,
+              startedAt: a.startedAt,
+              durationMs: a.durationMs,
+              response: a.response,
+              retryAfterMs: a.retryAfterMs,
+              waitMs: a.retryInMs,
+            });
             if (a.status === "failed") {
               this.log.warn(
-                { notification: id, channel: sender.channel, attempt: a.attempt, statusCode: a.statusCode, error: a.error, retryInMs: a.retryInMs },
+                { notification: id, channel: sender.channel, attempt: a.attempt, statusCode: a.statusCode, error: a.error, retryInMs: a.retryInMs, retryAfterMs: a.retryAfterMs },
                 a.retryInMs === null ? "notification delivery attempt failed" : "notification delivery attempt failed; retrying",
               );
             }

@@ -1,12 +1,15 @@
 // Slack delivery through an incoming webhook (@slack/webhook): a Block Kit message with a header, the
 // score and its change, new violations per severity, the top violations with their fix hint, and a
 // context line (scan id, time, scope). The webhook URL is a secret: it is never logged, and it is
-// removed from any error text before that text is recorded.
+// removed from any error text before that text is recorded. A 429 carries Slack's Retry-After (seconds),
+// which @slack/webhook does not expose (its IncomingWebhookHTTPError has the status and body, not the
+// headers): the fetch we hand it reads the header, and the delivery waits that long instead of backing off.
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type IncomingWebhookSendArguments } from "@slack/webhook";
 import type { SlackNotificationConfig } from "../config/types.js";
 import { SEVERITIES } from "../policy/types.js";
 import type { MessageContent } from "./content.js";
-import { DeliveryError, type Sender } from "./delivery.js";
+import { createHash } from "node:crypto";
+import { DeliveryError, type Destination, type Sender } from "./delivery.js";
 
 type Blocks = NonNullable<IncomingWebhookSendArguments["blocks"]>;
 
@@ -78,6 +81,30 @@ function causeCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Retry-After as milliseconds: delay-seconds (RFC 9110) or an HTTP date (relative to `now`); null when
+ * absent or unreadable (the delivery then backs off as for any retryable failure).
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
+  if (value === null || value === undefined) return null;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!/[a-z]/i.test(text)) return null; // "-1", "1.5": not a Retry-After
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/** A webhook URL as it may be shown: scheme and host, the secret path redacted, and a short key telling two webhooks apart. */
+export function redactWebhookUrl(webhookUrl: string): string {
+  const key = createHash("sha256").update(webhookUrl).digest("hex").slice(0, 8);
+  try {
+    const url = new URL(webhookUrl);
+    return `${url.protocol}//${url.host}/[redacted] (key ${key})`;
+  } catch {
+    return `[redacted] (key ${key})`;
+  }
+}
+
 export class SlackSender implements Sender {
   readonly channel = "slack" as const;
 
@@ -95,8 +122,13 @@ export class SlackSender implements Sender {
     return secrets;
   }
 
-  async send(content: MessageContent, signal: AbortSignal): Promise<{ statusCode: number | null }> {
+  destination(): Destination {
+    return { targets: this.config.channel ? [this.config.channel] : [], endpoint: redactWebhookUrl(this.config.webhookUrl) };
+  }
+
+  async send(content: MessageContent, signal: AbortSignal): Promise<{ statusCode: number | null; response?: string }> {
     let statusCode: number | null = null;
+    let retryAfter: string | null = null;
     const webhook = new IncomingWebhook(this.config.webhookUrl, {
       ...(this.config.channel ? { channel: this.config.channel } : {}),
       // Retries are ours (each attempt is recorded), and so is the timeout: the attempt's signal aborts the request.
@@ -104,12 +136,13 @@ export class SlackSender implements Sender {
       fetch: async (url, init) => {
         const response = await fetch(url, { ...init, signal });
         statusCode = response.status;
+        retryAfter = response.headers.get("retry-after");
         return response;
       },
     });
     try {
-      await webhook.send(slackMessage(content));
-      return { statusCode };
+      const result = await webhook.send(slackMessage(content));
+      return { statusCode, ...(result.text ? { response: result.text.slice(0, 200) } : {}) };
     } catch (error) {
       if (signal.aborted && signal.reason instanceof DeliveryError) throw signal.reason;
       if (error instanceof IncomingWebhookHTTPError) {
@@ -117,6 +150,11 @@ export class SlackSender implements Sender {
         // 5xx is Slack (or a proxy) failing; 429 is a rate limit: both pass. Other 4xx (no_service, invalid_token) will not.
         const retryable = status >= 500 || status === 429;
         const body = typeof error.body === "string" && error.body ? `: ${error.body.slice(0, 200)}` : "";
+        if (status === 429) {
+          const retryAfterMs = parseRetryAfter(retryAfter);
+          const wait = retryAfterMs === null ? "no Retry-After" : `Retry-After ${Math.round(retryAfterMs / 100) / 10} s`;
+          throw new DeliveryError(`Slack rate-limited us (HTTP 429, ${wait})${body}`, { retryable, statusCode: status, retryAfterMs, cause: error });
+        }
         throw new DeliveryError(`Slack answered HTTP ${status}${body}`, { retryable, statusCode: status, cause: error });
       }
       if (error instanceof IncomingWebhookRequestError) {

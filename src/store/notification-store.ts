@@ -6,6 +6,15 @@ import type { Db } from "./db.js";
 export type NotificationChannel = "slack" | "email";
 export type NotificationKind = "alert" | "digest" | "test";
 export type NotificationStatus = "pending" | "sent" | "failed";
+/** The status the history shows: a pending message with a failed attempt behind it is retrying. */
+export const HISTORY_STATUSES = ["pending", "retrying", "sent", "failed"] as const;
+export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
+
+/** Where a message went, secrets removed (see src/notify/delivery.ts Destination). */
+export interface StoredDestination {
+  targets: string[];
+  endpoint: string;
+}
 
 export interface StoredEvent<P = unknown> {
   id: number;
@@ -30,6 +39,21 @@ export interface NotificationRecord {
   error: string | null;
   createdAt: string;
   finishedAt: string | null;
+  /** Null for messages recorded before the destination was (migration 005). */
+  destination: StoredDestination | null;
+}
+
+/** A filter of the notification history; times in ms, inclusive. */
+export interface HistoryFilter {
+  channel?: NotificationChannel;
+  kind?: NotificationKind;
+  status?: HistoryStatus;
+  eventType?: string;
+  /** A Slack channel (with or without #) or an e-mail recipient, case-insensitive. */
+  target?: string;
+  since?: number;
+  until?: number;
+  limit: number;
 }
 
 export interface AttemptRecord {
@@ -42,6 +66,12 @@ export interface AttemptRecord {
   error: string | null;
   startedAt: string;
   durationMs: number;
+  /** What the other side answered to a delivered message (Slack's body, the SMTP reply). */
+  response: string | null;
+  /** The wait the other side asked for (Retry-After), in ms. */
+  retryAfterMs: number | null;
+  /** How long the delivery waited before the next attempt; null when there was none. */
+  waitMs: number | null;
 }
 
 export interface ScopeState {
@@ -78,6 +108,7 @@ interface NotificationRow {
   error: string | null;
   created_at: number;
   finished_at: number | null;
+  destination: string | null;
 }
 
 interface AttemptRow {
@@ -89,6 +120,9 @@ interface AttemptRow {
   error: string | null;
   started_at: number;
   duration_ms: number;
+  response: string | null;
+  retry_after_ms: number | null;
+  wait_ms: number | null;
 }
 
 interface ScopeRow {
@@ -127,6 +161,7 @@ const notificationFrom = (r: NotificationRow): NotificationRecord => ({
   error: r.error,
   createdAt: iso(r.created_at),
   finishedAt: r.finished_at === null ? null : iso(r.finished_at),
+  destination: r.destination === null ? null : (JSON.parse(r.destination) as StoredDestination),
 });
 
 const attemptFrom = (r: AttemptRow): AttemptRecord => ({
@@ -138,7 +173,13 @@ const attemptFrom = (r: AttemptRow): AttemptRecord => ({
   error: r.error,
   startedAt: iso(r.started_at),
   durationMs: r.duration_ms,
+  response: r.response,
+  retryAfterMs: r.retry_after_ms,
+  waitMs: r.wait_ms,
 });
+
+// The history's status of a row, as SQL: pending splits into pending (no attempt yet) and retrying.
+const HISTORY_STATUS_SQL = "CASE WHEN status = 'pending' AND attempts > 0 THEN 'retrying' ELSE status END";
 
 export class NotificationStore {
   constructor(private readonly db: Db) {}
@@ -173,21 +214,48 @@ export class NotificationStore {
     return rows.map((r) => eventFrom<P>(r));
   }
 
-  createNotification(n: { channel: NotificationChannel; kind: NotificationKind; eventIds: number[]; eventTypes: string[]; subject: string }, at: number): number {
+  createNotification(
+    n: { channel: NotificationChannel; kind: NotificationKind; eventIds: number[]; eventTypes: string[]; subject: string; destination?: StoredDestination },
+    at: number,
+  ): number {
     const { lastInsertRowid } = this.db
-      .prepare("INSERT INTO notifications (channel, kind, event_ids, event_types, subject, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-      .run(n.channel, n.kind, JSON.stringify(n.eventIds), JSON.stringify(n.eventTypes), n.subject, at);
+      .prepare("INSERT INTO notifications (channel, kind, event_ids, event_types, subject, status, created_at, destination) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+      .run(n.channel, n.kind, JSON.stringify(n.eventIds), JSON.stringify(n.eventTypes), n.subject, at, n.destination ? JSON.stringify(n.destination) : null);
     return Number(lastInsertRowid);
   }
 
-  recordAttempt(a: { notificationId: number; attempt: number; status: "sent" | "failed"; retryable: boolean; statusCode: number | null; error: string | null; startedAt: number; durationMs: number }): void {
+  recordAttempt(a: {
+    notificationId: number;
+    attempt: number;
+    status: "sent" | "failed";
+    retryable: boolean;
+    statusCode: number | null;
+    error: string | null;
+    startedAt: number;
+    durationMs: number;
+    response?: string | null;
+    retryAfterMs?: number | null;
+    waitMs?: number | null;
+  }): void {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO notification_attempts (notification_id, attempt, status, retryable, status_code, error, started_at, duration_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO notification_attempts (notification_id, attempt, status, retryable, status_code, error, started_at, duration_ms, response, retry_after_ms, wait_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(a.notificationId, a.attempt, a.status, a.retryable ? 1 : 0, a.statusCode, a.error, a.startedAt, Math.round(a.durationMs));
+        .run(
+          a.notificationId,
+          a.attempt,
+          a.status,
+          a.retryable ? 1 : 0,
+          a.statusCode,
+          a.error,
+          a.startedAt,
+          Math.round(a.durationMs),
+          a.response ?? null,
+          a.retryAfterMs ?? null,
+          a.waitMs ?? null,
+        );
       this.db.prepare("UPDATE notifications SET attempts = MAX(attempts, ?) WHERE id = ?").run(a.attempt, a.notificationId);
     })();
   }
@@ -210,6 +278,43 @@ export class NotificationStore {
       )
       .all({ channel: filter.channel ?? null, kind: filter.kind ?? null, limit: filter.limit ?? 100 }) as NotificationRow[];
     return rows.map(notificationFrom);
+  }
+
+  /**
+   * The history: messages matching the filter, newest first, at most `limit`, and how many match in all.
+   * The status is the history's (pending, retrying, sent, failed).
+   */
+  history(filter: HistoryFilter): { notifications: (NotificationRecord & { historyStatus: HistoryStatus })[]; total: number } {
+    const where = `(@channel IS NULL OR channel = @channel)
+      AND (@kind IS NULL OR kind = @kind)
+      AND (@status IS NULL OR ${HISTORY_STATUS_SQL} = @status)
+      AND (@eventType IS NULL OR EXISTS (SELECT 1 FROM json_each(notifications.event_types) WHERE value = @eventType))
+      AND (@target IS NULL OR EXISTS (SELECT 1 FROM json_each(notifications.destination, '$.targets') WHERE lower(ltrim(value, '#')) = lower(ltrim(@target, '#'))))
+      AND (@since IS NULL OR created_at >= @since)
+      AND (@until IS NULL OR created_at <= @until)`;
+    const params = {
+      channel: filter.channel ?? null,
+      kind: filter.kind ?? null,
+      status: filter.status ?? null,
+      eventType: filter.eventType ?? null,
+      target: filter.target ?? null,
+      since: filter.since ?? null,
+      until: filter.until ?? null,
+    };
+    const rows = this.db
+      .prepare(`SELECT *, ${HISTORY_STATUS_SQL} AS history_status FROM notifications WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT @limit`)
+      .all({ ...params, limit: filter.limit }) as (NotificationRow & { history_status: HistoryStatus })[];
+    const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM notifications WHERE ${where}`).get(params) as { total: number };
+    return { notifications: rows.map((r) => ({ ...notificationFrom(r), historyStatus: r.history_status })), total };
+  }
+
+  /** Stored events by id (those still present), in id order. */
+  eventsByIds<P>(ids: readonly number[]): StoredEvent<P>[] {
+    if (ids.length === 0) return [];
+    const rows = this.db
+      .prepare("SELECT * FROM notification_events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id")
+      .all(JSON.stringify(ids)) as EventRow[];
+    return rows.map((r) => eventFrom<P>(r));
   }
 
   /** The attempts of one message, in order. */

@@ -43,8 +43,8 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** What the receiver answers to the n-th request (0-based): a status and body, or "hang" (never answer). */
-export type Answer = { status: number; body?: string } | "hang";
+/** What the receiver answers to the n-th request (0-based): a status, body and headers, or "hang" (never answer). */
+export type Answer = { status: number; body?: string; headers?: Record<string, string> } | "hang";
 
 /** An HTTP server on 127.0.0.1 standing where the Slack webhook would be; it records every request. */
 export async function webhookReceiver(answer: (n: number) => Answer = () => ({ status: 200, body: "ok" })) {
@@ -64,7 +64,7 @@ export async function webhookReceiver(answer: (n: number) => Answer = () => ({ s
       requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body, json, at: Date.now() });
       const a = answer(n);
       if (a === "hang") return; // never answers: the client's timeout must end it
-      res.writeHead(a.status, { "content-type": "text/plain" }).end(a.body ?? (a.status < 400 ? "ok" : "error"));
+      res.writeHead(a.status, { "content-type": "text/plain", ...a.headers }).end(a.body ?? (a.status < 400 ? "ok" : "error"));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
