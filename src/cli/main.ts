@@ -107,8 +107,11 @@ export async function main(argv: string[]): Promise<number> {
     .option("--read-only", "hide the tools that change the cluster")
     .option("--admission <port>", "serve the validating admission webhook over HTTPS on this port (POST /admission/validate); alone, without MCP over stdio")
     .option("--admission-host <address>", "address the admission webhook listens on", "127.0.0.1")
-    .option("--admission-cert <file>", "webhook serving certificate (PEM); default: a generated development CA and certificate")
+    .option("--admission-cert <file>", "webhook serving certificate (PEM); default: a generated development CA and certificate. Re-read while serving: a rotated pair (cert-manager, Secret volume) is served without a restart")
     .option("--admission-key <file>", "private key (PEM) of --admission-cert")
+    .option("--admission-reload-interval <seconds>", "how often --admission-cert/--admission-key (and --admission-client-ca) are re-read; 0: only at start-up", "15")
+    .option("--admission-client-ca <file>", "require a client certificate (the API server's, see ADMISSION.md) signed by a CA in this PEM bundle on the admission port; /healthz stays open")
+    .option("--admission-client-cn <names>", "with --admission-client-ca: comma-separated subject CNs allowed (default: any certificate the CA signed)")
     .option("--no-watch", "do not recompile the rules when the configuration file or custom rule directory changes")
     .action(async (options: ServeOptions) => {
       exitCode = await serveCommand(options);

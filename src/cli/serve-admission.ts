@@ -1,11 +1,13 @@
 // kube-policy serve --admission PORT: the validating admission webhook on its own HTTPS port, apart
 // from the REST port (the API server needs TLS; the tools do not share its exposure). Certificates come
-// from --admission-cert/--admission-key, else a development CA kept next to the database.
+// from --admission-cert/--admission-key (re-read every --admission-reload-interval seconds, so a rotated
+// Secret is served without a restart), else a development CA kept next to the database. With
+// --admission-client-ca the port requires the API server's client certificate.
 import path from "node:path";
 import { InvalidInputError } from "../errors.js";
 import { ADMISSION_PATH, startAdmissionServer, type AdmissionDecision, type RunningAdmissionServer } from "../http/admission.js";
 import { auditStoreFor } from "../store/audit-store.js";
-import { devCertificates, loadCertificateFiles, type TlsMaterial } from "../http/certificates.js";
+import { devCertificates, loadCaBundleFile, loadCertificateFiles, type TlsMaterial } from "../http/certificates.js";
 import { logger } from "../logger.js";
 import { defaultDatabasePath, type Runtime } from "../runtime.js";
 
@@ -14,6 +16,12 @@ export interface AdmissionCliOptions {
   admissionHost?: string;
   admissionCert?: string;
   admissionKey?: string;
+  /** Seconds between looks at the certificate files; "0" turns it off. Default 15. */
+  admissionReloadInterval?: string;
+  /** PEM CA bundle client certificates must chain to. */
+  admissionClientCa?: string;
+  /** Comma-separated subject CNs allowed (with admissionClientCa). */
+  admissionClientCn?: string;
 }
 
 /** Where generated development certificates are kept: beside the SQLite store. */
@@ -47,19 +55,50 @@ export async function startAdmissionFromCli(runtime: Runtime, options: Admission
   if (Boolean(options.admissionCert) !== Boolean(options.admissionKey)) {
     throw new InvalidInputError("--admission-cert and --admission-key go together: give both, or neither for a development certificate");
   }
+  const interval = Number(options.admissionReloadInterval ?? "15");
+  if (!Number.isFinite(interval) || interval < 0 || (interval > 0 && interval < 1) || interval > 86_400) {
+    throw new InvalidInputError(
+      `--admission-reload-interval needs a number of seconds from 1 to 86400, or 0 to re-read the certificate files only at start-up (got ${JSON.stringify(options.admissionReloadInterval)})`,
+    );
+  }
+  const allowedNames = options.admissionClientCn
+    ?.split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (options.admissionClientCn !== undefined && !options.admissionClientCa) {
+    throw new InvalidInputError("--admission-client-cn needs --admission-client-ca (the CA bundle the client certificates are checked against)");
+  }
+  if (options.admissionClientCn !== undefined && allowedNames!.length === 0) {
+    throw new InvalidInputError(`--admission-client-cn needs at least one name (got ${JSON.stringify(options.admissionClientCn)})`);
+  }
+  const clientAuth = options.admissionClientCa
+    ? { ca: await loadCaBundleFile(options.admissionClientCa), caFile: options.admissionClientCa, allowedNames }
+    : undefined;
   let tls: TlsMaterial;
   let caNote: string;
   if (options.admissionCert && options.admissionKey) {
     tls = await loadCertificateFiles(options.admissionCert, options.admissionKey);
-    caNote = `certificate ${options.admissionCert}`;
+    caNote = `certificate ${options.admissionCert}${interval > 0 ? ` (re-read every ${interval} s)` : ""}`;
   } else {
     const generated = await devCertificates(devCertificateDir(runtime));
     tls = generated;
     const caFile = path.join(generated.dir, "ca.crt");
     caNote = `development CA ${caFile} (${generated.generated ? "new" : "reused"}; caBundle: base64 -w0 ${caFile})`;
   }
-  const running = await startAdmissionServer(runtime, { host: options.admissionHost, port, tls, onDecision: (decision) => auditDecision(runtime, decision) });
-  logger.info({ url: `${running.url}${ADMISSION_PATH}`, tls: caNote }, "admission webhook listening");
-  process.stderr.write(`kube-policy: admission webhook on ${running.url}${ADMISSION_PATH} with ${caNote}\n`);
+  const tlsFiles = options.admissionCert && options.admissionKey ? { cert: options.admissionCert, key: options.admissionKey } : undefined;
+  const running = await startAdmissionServer(runtime, {
+    host: options.admissionHost,
+    port,
+    tls,
+    tlsFiles,
+    reloadIntervalMs: interval * 1000,
+    clientAuth,
+    onDecision: (decision) => auditDecision(runtime, decision),
+  });
+  const authNote = clientAuth
+    ? `; client certificates required (CA ${clientAuth.caFile}${allowedNames ? `, CN ${allowedNames.join(", ")}` : ""})`
+    : "; no client authentication";
+  logger.info({ url: `${running.url}${ADMISSION_PATH}`, tls: caNote, certificate: running.certificate(), clientAuth: Boolean(clientAuth) }, "admission webhook listening");
+  process.stderr.write(`kube-policy: admission webhook on ${running.url}${ADMISSION_PATH} with ${caNote}${authNote}\n`);
   return running;
 }

@@ -28,6 +28,9 @@ export interface ServeOptions {
   admissionHost?: string;
   admissionCert?: string;
   admissionKey?: string;
+  admissionReloadInterval?: string;
+  admissionClientCa?: string;
+  admissionClientCn?: string;
   /** false with --no-watch: do not recompile rules when the configuration changes. */
   watch?: boolean;
 }

@@ -9,12 +9,14 @@
 // enforcement under "strict", and "advisory" never refuses anything. Whoever may label namespaces may
 // relax enforcement: on most clusters that is a cluster administrator.
 import https from "node:https";
+import { X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
 import { listen } from "./listen.js";
 import type http from "node:http";
 import Koa from "koa";
 import Router from "@koa/router";
 import { z } from "zod";
-import { InvalidInputError, NotFoundError, toAppError, type ErrorDetail } from "../errors.js";
+import { ForbiddenError, InvalidInputError, NotFoundError, toAppError, type ErrorDetail } from "../errors.js";
 import { WORKLOAD_KINDS, type WorkloadKind } from "../kube/source.js";
 import { logger as defaultLogger } from "../logger.js";
 import { namespaceAllowed, namespaceExcluded } from "../policy/enforcement.js";
@@ -23,8 +25,17 @@ import type { Finding, Severity } from "../policy/types.js";
 import type { PolicyConfig } from "../config/types.js";
 import type { Runtime } from "../runtime.js";
 import { VERSION } from "../version.js";
-import type { TlsMaterial } from "./certificates.js";
-import { PayloadTooLargeError } from "./server.js";
+import {
+  DEFAULT_RELOAD_INTERVAL_MS,
+  FileReloader,
+  certificateInfo,
+  checkTlsMaterial,
+  parseCaBundle,
+  type CertificateInfo,
+  type ReloadOutcome,
+  type TlsMaterial,
+} from "./certificates.js";
+import { PayloadTooLargeError, UnauthorizedError } from "./server.js";
 
 export const ENFORCEMENT_LABEL = "kube-policy.io/enforcement";
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
@@ -159,6 +170,8 @@ export interface AdmissionMetricsSnapshot {
   namespaces: Record<string, AdmissionCounts>;
   /** How long POST /admission/validate took, from the request's arrival to the response handed to the socket. */
   duration?: DurationHistogram;
+  /** The serving certificate of each running webhook server (by port), as served now. */
+  certificates?: { port: number; subject: string; notAfterSeconds: number }[];
 }
 
 export interface DurationHistogram {
@@ -178,6 +191,13 @@ export class AdmissionMetrics {
   private readonly durationCounts = ADMISSION_DURATION_BUCKETS.map(() => 0);
   private durationSum = 0;
   private durationCount = 0;
+  private readonly certificates = new Map<number, CertificateInfo>();
+
+  /** The certificate a webhook server on `port` serves now; undefined when it stopped. */
+  setCertificate(port: number, info: CertificateInfo | undefined): void {
+    if (info) this.certificates.set(port, info);
+    else this.certificates.delete(port);
+  }
 
   /** One answered POST /admission/validate, in seconds. */
   observe(seconds: number): void {
@@ -204,7 +224,10 @@ export class AdmissionMetrics {
     }
     let cumulative = 0;
     const buckets = ADMISSION_DURATION_BUCKETS.map((le, i) => ({ le, count: (cumulative += this.durationCounts[i]!) }));
-    return { total, namespaces, duration: { buckets, sumSeconds: this.durationSum, count: this.durationCount } };
+    const certificates = [...this.certificates]
+      .sort(([a], [b]) => a - b)
+      .map(([port, info]) => ({ port, subject: info.subject, notAfterSeconds: Date.parse(info.notAfter) / 1000 }));
+    return { total, namespaces, duration: { buckets, sumSeconds: this.durationSum, count: this.durationCount }, certificates };
   }
 }
 
@@ -614,11 +637,71 @@ async function readJson(req: http.IncomingMessage, limit: number): Promise<unkno
   }
 }
 
+/** Client-certificate authentication of the admission port (the API server's certificate, see ADMISSION.md). */
+export interface AdmissionClientAuth {
+  /** PEM bundle of the CAs a client certificate must chain to. */
+  ca: string;
+  /** The file `ca` was read from: named in refusals and logs, and polled for rotation like the serving pair. */
+  caFile?: string;
+  /** When given, the client certificate's subject CN must be one of these. */
+  allowedNames?: string[];
+}
+
+/** The CN(s) of a peer certificate's subject (Node gives an array when the subject has several). */
+function commonNames(subject: Record<string, string | string[]> | undefined): string[] {
+  const cn = subject?.CN;
+  return cn === undefined ? [] : Array.isArray(cn) ? cn : [cn];
+}
+
+/**
+ * Refuses any request but GET /healthz (the kubelet's probes carry no client certificate) that did
+ * not come with a client certificate chaining to the configured CAs (401), or whose CN is not allowed
+ * (403). The TLS handshake asks for the certificate without failing on its absence, so the client gets
+ * a message saying what is missing instead of a bare handshake failure.
+ */
+function clientAuthMiddleware(auth: Omit<AdmissionClientAuth, "ca">, logger: DecisionLogger): Koa.Middleware {
+  const caName = auth.caFile ?? "the configured client CA bundle";
+  const lastLogged = new Map<string, number>();
+  const refuse = (ctx: Koa.Context, error: Error, reason: string) => {
+    // One log line per reason and client address a minute: a port scanner must not flood the log.
+    const key = `${ctx.req.socket.remoteAddress}\u0000${reason}`;
+    const now = Date.now();
+    if ((lastLogged.get(key) ?? 0) + 60_000 <= now) {
+      if (lastLogged.size > 1000) lastLogged.clear();
+      lastLogged.set(key, now);
+      logger.warn({ remote: ctx.req.socket.remoteAddress, method: ctx.method, path: ctx.path, reason }, "admission: request refused by client-certificate authentication");
+    }
+    throw error;
+  };
+  return async (ctx, next) => {
+    if (ctx.method === "GET" && ctx.path === "/healthz") return next();
+    const socket = ctx.req.socket as TLSSocket;
+    const peer = socket.getPeerCertificate();
+    const presented = Boolean(peer && Object.keys(peer).length > 0);
+    if (!socket.authorized) {
+      const reason = presented
+        ? `the client certificate (subject CN=${commonNames(peer.subject as never).join(",") || "(none)"}) is not signed by a CA in ${caName}: ${String(socket.authorizationError)}`
+        : `no client certificate was presented; this admission webhook requires one signed by a CA in ${caName}`;
+      refuse(ctx, new UnauthorizedError(reason), reason);
+    }
+    if (auth.allowedNames && auth.allowedNames.length > 0) {
+      const names = commonNames(peer.subject as never);
+      if (!names.some((name) => auth.allowedNames!.includes(name))) {
+        const reason = `the client certificate's subject CN=${names.join(",") || "(none)"} is not allowed (allowed: ${auth.allowedNames.join(", ")})`;
+        refuse(ctx, new ForbiddenError(reason), reason);
+      }
+    }
+    await next();
+  };
+}
+
 /**
  * POST /admission/validate, GET /admission/metrics (the counters as JSON) and GET /healthz. An
  * AdmissionReview holds an object and, on update, its old version: etcd keeps objects below 1.5 MiB.
+ * With `clientAuth`, every route but /healthz needs an authorized client certificate (the server must
+ * request one: startAdmissionServer does).
  */
-export function createAdmissionApp(controller: AdmissionController, options: { bodyLimit?: number } = {}): Koa {
+export function createAdmissionApp(controller: AdmissionController, options: { bodyLimit?: number; clientAuth?: Omit<AdmissionClientAuth, "ca"> } = {}): Koa {
   const bodyLimit = options.bodyLimit ?? 8 * 1024 * 1024;
   const app = new Koa();
   const router = new Router();
@@ -632,6 +715,7 @@ export function createAdmissionApp(controller: AdmissionController, options: { b
       if (appError.status >= 500) controller.logger.warn({ err: appError.message, path: ctx.path }, "admission request failed");
     }
   });
+  if (options.clientAuth) app.use(clientAuthMiddleware(options.clientAuth, controller.logger));
   router.post(ADMISSION_PATH, async (ctx) => {
     const receivedAt = performance.now();
     // Every answer counts, refusals too: the API server waits for those as well.
@@ -662,6 +746,16 @@ export interface AdmissionServerOptions extends AdmissionOptions {
   /** 0 picks a free port. */
   port: number;
   tls: TlsMaterial;
+  /**
+   * The files `tls` was read from (cert-manager, a mounted Secret): read again every
+   * `reloadIntervalMs`, and a changed pair that passes checkTlsMaterial is served to new connections
+   * without a restart. A bad or half-written pair is refused (logged) and the old one keeps serving.
+   */
+  tlsFiles?: { cert: string; key: string };
+  /** Default 15 000 (DEFAULT_RELOAD_INTERVAL_MS); 0 turns the polling off (reloadCertificates() still works). */
+  reloadIntervalMs?: number;
+  /** Require a client certificate (the API server's) on every route but /healthz. */
+  clientAuth?: AdmissionClientAuth;
   bodyLimit?: number;
 }
 
@@ -670,17 +764,74 @@ export interface RunningAdmissionServer {
   url: string;
   port: number;
   controller: AdmissionController;
+  /** The serving certificate new connections get now. */
+  certificate(): CertificateInfo;
+  /** Looks at the certificate files now (what the interval does); "unchanged" without tlsFiles. */
+  reloadCertificates(): Promise<ReloadOutcome>;
   close(): Promise<void>;
 }
 
 export async function startAdmissionServer(runtime: Runtime, options: AdmissionServerOptions): Promise<RunningAdmissionServer> {
   const host = options.host ?? "127.0.0.1";
   const controller = new AdmissionController(runtime, options);
-  const app = createAdmissionApp(controller, { bodyLimit: options.bodyLimit });
-  const server = https.createServer({ cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.2" }, app.callback());
+  const clientAuth = options.clientAuth;
+  if (clientAuth) parseCaBundle(clientAuth.ca, clientAuth.caFile ?? "the admission client CA bundle");
+  const app = createAdmissionApp(controller, { bodyLimit: options.bodyLimit, clientAuth });
+  // Without client authentication no certificate is asked for (as before); with it the handshake asks
+  // for one and verifies it against the bundle, and the app refuses requests that lack an authorized one.
+  const context = (tls: TlsMaterial, ca: string | undefined) => ({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" as const, ...(ca ? { ca } : {}) });
+  let served = { tls: options.tls, ca: clientAuth?.ca, info: certificateInfo(new X509Certificate(options.tls.cert)) };
+  const server = https.createServer(
+    { ...context(served.tls, served.ca), ...(clientAuth ? { requestCert: true, rejectUnauthorized: false } : {}) },
+    app.callback(),
+  );
   // The API server keeps webhook connections idle for up to 90 s and does not retry a POST that hits a
   // connection we just closed: with Node's default 5 s keep-alive such races fail reviews now and then.
   server.keepAliveTimeout = 120_000;
   server.headersTimeout = 125_000;
-  return { ...(await listen(server, host, options.port, "https")), controller };
+  const listening = await listen(server, host, options.port, "https");
+  controller.metrics.setCertificate(listening.port, served.info);
+
+  const files: Record<string, string> = { ...(options.tlsFiles ?? {}), ...(clientAuth?.caFile ? { clientCa: clientAuth.caFile } : {}) };
+  const reloader =
+    Object.keys(files).length === 0
+      ? undefined
+      : new FileReloader(
+          files,
+          { ...(options.tlsFiles ? { cert: served.tls.cert, key: served.tls.key } : {}), ...(clientAuth?.caFile ? { clientCa: clientAuth.ca } : {}) },
+          (contents) => {
+            const tls = options.tlsFiles ? { cert: contents.cert!, key: contents.key! } : served.tls;
+            const certificate = options.tlsFiles ? checkTlsMaterial(tls, options.tlsFiles) : undefined;
+            const ca = contents.clientCa ?? served.ca;
+            if (contents.clientCa !== undefined) parseCaBundle(contents.clientCa, clientAuth!.caFile!);
+            server.setSecureContext(context(tls, ca));
+            const previous = served;
+            served = { tls, ca, info: certificate ? certificateInfo(certificate) : served.info };
+            controller.metrics.setCertificate(listening.port, served.info);
+            if (tls.cert !== previous.tls.cert || tls.key !== previous.tls.key) {
+              controller.logger.info(
+                { certificate: served.info, previous: { fingerprint256: previous.info.fingerprint256, notAfter: previous.info.notAfter }, files: options.tlsFiles },
+                "admission: serving certificate reloaded",
+              );
+            }
+            if (ca !== previous.ca) {
+              const subjects = parseCaBundle(ca!, clientAuth!.caFile!).map((c) => c.subject.replace(/\n/g, ", "));
+              controller.logger.info({ file: clientAuth!.caFile, cas: subjects }, "admission: client CA bundle reloaded");
+            }
+          },
+          controller.logger,
+          "admission TLS reload",
+        ).start(options.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS);
+
+  return {
+    ...listening,
+    controller,
+    certificate: () => served.info,
+    reloadCertificates: () => reloader?.check() ?? Promise.resolve("unchanged"),
+    close: async () => {
+      reloader?.close();
+      controller.metrics.setCertificate(listening.port, undefined);
+      await listening.close();
+    },
+  };
 }

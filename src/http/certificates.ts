@@ -144,3 +144,151 @@ export async function devCertificates(dir: string, options: GenerateOptions = {}
   }
   return { ...material, generated: true, dir };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Rotation: cert-manager renews the Secret, the kubelet swaps the mounted files (an atomic rename of
+// the ..data symlink, which fs.watch on the file itself never sees), and the server must serve the new
+// pair without a restart. Files are read again on an interval and compared by content; a changed set
+// is checked before it is swapped in, and a bad or half-written one is refused with a log line while
+// the old material keeps serving.
+
+/** What a log line and the metrics may say about a certificate (never anything of the key). */
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  /** ISO 8601. */
+  notAfter: string;
+  /** SHA-256 fingerprint, colon-separated hex as openssl prints it. */
+  fingerprint256: string;
+  serialNumber: string;
+}
+
+export function certificateInfo(certificate: X509Certificate): CertificateInfo {
+  return {
+    subject: certificate.subject.replace(/\n/g, ", "),
+    issuer: certificate.issuer.replace(/\n/g, ", "),
+    notAfter: new Date(certificate.validTo).toISOString(),
+    fingerprint256: certificate.fingerprint256,
+    serialNumber: certificate.serialNumber,
+  };
+}
+
+/**
+ * The certificates of a PEM CA bundle (one or more CERTIFICATE blocks), each parsed, or a ConfigError
+ * naming `where` and what is wrong. Expired CAs are refused: no client certificate could chain to them.
+ */
+export function parseCaBundle(pem: string, where: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`${where} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return blocks.map((block, i) => {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(block);
+    } catch (error) {
+      throw new ConfigError(`certificate ${i + 1} in ${where} cannot be parsed: ${(error as Error).message}`, { cause: error });
+    }
+    if (new Date(certificate.validTo).getTime() < Date.now()) {
+      throw new ConfigError(`certificate ${i + 1} in ${where} (${certificate.subject.replace(/\n/g, ", ")}) expired on ${certificate.validTo}`);
+    }
+    return certificate;
+  });
+}
+
+/** A client CA bundle file, read and checked. */
+export async function loadCaBundleFile(file: string): Promise<string> {
+  let pem: string;
+  try {
+    pem = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(`cannot read the admission client CA bundle ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  parseCaBundle(pem, file);
+  return pem;
+}
+
+/** How often rotated files are looked at by default: kubelet's Secret volume sync is about a minute anyway. */
+export const DEFAULT_RELOAD_INTERVAL_MS = 15_000;
+
+export interface ReloadLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export type ReloadOutcome = "unchanged" | "reloaded" | "refused";
+
+/**
+ * Polls `files` every `intervalMs` (unref'd: it never keeps the process alive). When their contents
+ * differ from what is served, `apply` gets the new contents: it checks them and swaps them in, or
+ * throws to refuse them (the error's message is logged with the files; what is served stays). A
+ * refused set is not tried again until a file changes once more, so a bad Secret logs once, not
+ * every interval.
+ */
+export class FileReloader<K extends string> {
+  private applied: string;
+  private refused: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<ReloadOutcome> | undefined;
+
+  constructor(
+    private readonly files: Record<K, string>,
+    current: Record<K, string>,
+    private readonly apply: (contents: Record<K, string>) => void,
+    private readonly log: ReloadLogger,
+    readonly what: string,
+  ) {
+    this.applied = FileReloader.key(current);
+  }
+
+  private static key(contents: Record<string, string>): string {
+    return JSON.stringify(Object.entries(contents).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  start(intervalMs = DEFAULT_RELOAD_INTERVAL_MS): this {
+    if (!(intervalMs > 0)) return this;
+    this.timer = setInterval(() => void this.check(), intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One look at the files now (what the interval does); concurrent calls share one look. */
+  check(): Promise<ReloadOutcome> {
+    this.running ??= this.checkOnce().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async checkOnce(): Promise<ReloadOutcome> {
+    const contents = {} as Record<K, string>;
+    for (const [name, file] of Object.entries(this.files) as [K, string][]) {
+      try {
+        contents[name] = await readFile(file, "utf8");
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        return this.refuse(`unreadable ${file} ${reason}`, `cannot read ${file}: ${reason}`);
+      }
+    }
+    const key = FileReloader.key(contents);
+    if (key === this.applied) return "unchanged";
+    if (key === this.refused) return "refused";
+    try {
+      this.apply(contents);
+    } catch (error) {
+      return this.refuse(key, (error as Error).message);
+    }
+    this.applied = key;
+    this.refused = undefined;
+    return "reloaded";
+  }
+
+  private refuse(key: string, problem: string): ReloadOutcome {
+    if (key !== this.refused) {
+      this.log.warn({ files: this.files, problem }, `${this.what}: the new files were refused (${problem}); the previous ones keep serving`);
+    }
+    this.refused = key;
+    return "refused";
+  }
+}

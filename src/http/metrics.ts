@@ -156,6 +156,12 @@ function admissionFamilies(out: Exposition, snapshot: AdmissionMetricsSnapshot):
     duration({}, snapshot.duration.sumSeconds, "_sum");
     duration({}, snapshot.duration.count, "_count");
   }
+  const expiry = out.family(
+    "kube_policy_admission_certificate_expiry_timestamp_seconds",
+    "gauge",
+    "When the admission webhook's serving certificate, as served now (after any reload), expires (Unix time).",
+  );
+  for (const certificate of snapshot.certificates ?? []) expiry({ port: String(certificate.port), subject: certificate.subject }, certificate.notAfterSeconds);
 }
 
 function openFileDescriptors(): number | null {

@@ -134,3 +134,39 @@ export function httpsRequest(url: string, options: { method?: string; body?: str
 export function kube(cluster: Cluster, ca: string, method: string, path: string, body?: Json): Promise<RawResponse> {
   return httpsRequest(`${cluster.server}${path}`, { method, body, ca, token: cluster.adminToken });
 }
+
+/** A client certificate (extended key usage clientAuth, P-256) with subject CN `commonName`, signed by `ca`. */
+export async function clientCertificate(ca: { cert: string; key: string }, commonName: string): Promise<{ cert: string; key: string }> {
+  const { generate } = await import("selfsigned");
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const made = await generate([{ name: "commonName", value: commonName }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    notBeforeDate,
+    notAfterDate: new Date(notBeforeDate.getTime() + 2 * 86_400_000),
+    ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: "basicConstraints", cA: false, critical: true },
+      { name: "keyUsage", digitalSignature: true, critical: true },
+      { name: "extKeyUsage", clientAuth: true },
+    ],
+  });
+  return { cert: made.cert, key: made.private };
+}
+
+/** A CA (certificate and key) to sign client certificates with, e.g. the one the API server's client certificate chains to. */
+export async function testCa(commonName: string): Promise<{ cert: string; key: string }> {
+  const { generate } = await import("selfsigned");
+  const notBeforeDate = new Date(Date.now() - 60_000);
+  const made = await generate([{ name: "commonName", value: commonName }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    notBeforeDate,
+    notAfterDate: new Date(notBeforeDate.getTime() + 2 * 86_400_000),
+    extensions: [
+      { name: "basicConstraints", cA: true, pathLenConstraint: 0, critical: true },
+      { name: "keyUsage", keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return { cert: made.cert, key: made.private };
+}
