@@ -138,6 +138,12 @@ export class KubeClient {
       made.constructor === https.Agent || made.constructor === http.Agent
         ? new (protocol === "http:" ? http.Agent : https.Agent)({ ...(made as https.Agent).options, keepAlive: true, maxSockets: 25, maxFreeSockets: 25, scheduling: "lifo", timeout: 60_000 })
         : made;
+    // Rotated client certificates leave their old agent behind: keep the newest few.
+    if (this.agents.size >= 4) {
+      const [oldestKey, oldest] = this.agents.entries().next().value as [string, http.Agent];
+      oldest.destroy();
+      this.agents.delete(oldestKey);
+    }
     this.agents.set(key, agent);
     return agent;
   }
