@@ -8,7 +8,7 @@ import { reportCommand, type ReportCommandOptions } from "./report.js";
 import { scanCommand, type ScanCommandOptions } from "./scan.js";
 import { compileCommand, testCommand } from "./custom.js";
 import { serveCommand, type ServeOptions } from "./serve.js";
-import { notifyTestCommand, type NotifyTestOptions } from "./notify.js";
+import { notifyTestCommand, registerNotifyHistoryCommand, type NotifyTestOptions } from "./notify.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command()
@@ -83,9 +83,8 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (options: ScanCommandOptions) => {
       exitCode = await scanCommand(options);
     });
-  program
-    .command("notify")
-    .description("notifications (Slack, e-mail)")
+  const notify = program.command("notify").description("notifications (Slack, e-mail)");
+  notify
     .command("test")
     .description("send a test message to a configured channel and print each delivery attempt (exit 3 when it could not be delivered)")
     .addOption(new Option("--channel <channel>", "the channel to try").choices(["slack", "email"]).makeOptionMandatory())
@@ -94,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (options: NotifyTestOptions) => {
       exitCode = await notifyTestCommand(options);
     });
+  registerNotifyHistoryCommand(notify, (code: number) => (exitCode = code));
   program
     .command("serve")
     .description("serve the tools over MCP (stdio by default) or HTTP (--http PORT: REST at /tools/<name>, MCP at /mcp)")

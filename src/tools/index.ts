@@ -7,11 +7,11 @@ import { testPolicyRule } from "./custom.js";
 import type { Tool } from "./types.js";
 import { approveFixTool, autoFixPolicyViolations, fixWorkload, listFixHistory, listPendingFixes, rejectFixTool, rollbackFix } from "./remediation.js";
 import { queryAuditLog } from "./audit.js";
-import { sendTestNotification } from "./notifications.js";
+import { listNotificationHistory, sendTestNotification } from "./notifications.js";
 
 export const ALL_TOOLS: Tool[] = [evaluateDeploymentPolicies, generateComplianceReport, listPolicyRules, evaluateWorkload, evaluateManifest, testPolicyRule,
   autoFixPolicyViolations, fixWorkload, approveFixTool, rejectFixTool, listPendingFixes, rollbackFix, listFixHistory, queryAuditLog,
-  runComplianceScan, getComplianceTrends, listScans, sendTestNotification];
+  runComplianceScan, getComplianceTrends, listScans, sendTestNotification, listNotificationHistory];
 
 /** The tools a server exposes: write tools are hidden in read-only mode. */
 export function toolsFor(options: { readOnly?: boolean }): Tool[] {
