@@ -11,7 +11,9 @@
 import { readdirSync } from "node:fs";
 import type { Context } from "koa";
 import type { Runtime } from "../runtime.js";
+import { autoFixEfficiencyOfSeries, fixabilityFor } from "../scans/autofix.js";
 import { existingScanStore } from "../scans/scan.js";
+import { DEFAULT_TREND_DAYS } from "../scans/trends.js";
 import { scopeKey } from "../store/scan-store.js";
 import { VERSION } from "../version.js";
 import { admissionMetrics, type AdmissionMetricsSnapshot } from "./admission.js";
@@ -135,6 +137,53 @@ function scanMetrics(out: Exposition, runtime: Runtime): void {
   }
 }
 
+/**
+ * Auto-Fix Efficiency per scan series over the last DEFAULT_TREND_DAYS days (the definition is
+ * report/autofix.ts), for the series with a succeeded scan in that window: the same numbers as the
+ * report, get_compliance_trends and the dashboard for that scope.
+ */
+function autoFixMetrics(out: Exposition, runtime: Runtime): void {
+  const efficiency = out.family(
+    "kube_policy_autofix_efficiency_ratio",
+    "gauge",
+    `Of the violations open at some point in the last ${DEFAULT_TREND_DAYS} days, the share remediated by a fix kube-policy applied and did not roll back, 0 to 1, per scan series; left out when no violation was open.`,
+  );
+  const violations = out.family(
+    "kube_policy_autofix_violations",
+    "gauge",
+    `Violations open at some point in the last ${DEFAULT_TREND_DAYS} days per scan series, by state now (auto_remediated, resolved_otherwise, still_open).`,
+  );
+  const headroom = out.family(
+    "kube_policy_autofix_headroom_violations",
+    "gauge",
+    "Violations open now per scan series by what the current configuration lets kube-policy fix: auto (on request), approval (after an approval), manual (no automatic fix).",
+  );
+  const fixes = out.family(
+    "kube_policy_autofix_fixes",
+    "gauge",
+    `Fixes kube-policy applied in the last ${DEFAULT_TREND_DAYS} days to workloads of each scan series, by state (applied, rolled_back: applied and rolled back since).`,
+  );
+  const store = existingScanStore(runtime);
+  if (!store) return;
+  const now = Date.now();
+  const since = now - DEFAULT_TREND_DAYS * 86_400_000;
+  const fixability = fixabilityFor(runtime.evaluator.catalogue(), runtime.config);
+  for (const scan of store.latestSucceededPerSeries()) {
+    if (Date.parse(scan.startedAt) < since) continue;
+    const series = { cluster: scan.cluster, scope: scopeKey(scan.namespaces) };
+    const e = autoFixEfficiencyOfSeries(store, series, { namespace: null, days: DEFAULT_TREND_DAYS, now, fixability });
+    if (e.ratio !== null) efficiency(series, e.ratio);
+    violations({ ...series, state: "auto_remediated" }, e.autoRemediated);
+    violations({ ...series, state: "resolved_otherwise" }, e.resolvedOtherwise);
+    violations({ ...series, state: "still_open" }, e.stillOpen);
+    headroom({ ...series, fix: "auto" }, e.headroom.autoFixable);
+    headroom({ ...series, fix: "approval" }, e.headroom.needsApproval);
+    headroom({ ...series, fix: "manual" }, e.headroom.manual);
+    fixes({ ...series, state: "applied" }, e.fixes.applied);
+    fixes({ ...series, state: "rolled_back" }, e.fixes.rolledBack);
+  }
+}
+
 function admissionFamilies(out: Exposition, snapshot: AdmissionMetricsSnapshot): void {
   const reviews = out.family("kube_policy_admission_reviews_total", "counter", "Admission reviews answered by this process, by namespace and decision (allowed, warned, denied, error).");
   const dryRun = out.family("kube_policy_admission_dry_run_reviews_total", "counter", "Of the admission reviews decided, how many were dry runs.");
@@ -193,6 +242,7 @@ function processFamilies(out: Exposition, runtime: Runtime): void {
 export function renderMetrics(runtime: Runtime, admission: AdmissionMetricsSnapshot = admissionMetrics()): string {
   const out = new Exposition();
   scanMetrics(out, runtime);
+  autoFixMetrics(out, runtime);
   admissionFamilies(out, admission);
   processFamilies(out, runtime);
   return out.render();

@@ -4,6 +4,7 @@ import type { PolicyConfig } from "../config/types.js";
 import type { ErrorDetail } from "../errors.js";
 import type { CatalogueView, WorkloadResult } from "../policy/evaluator.js";
 import { CATEGORIES, SEVERITIES, type Category, type Finding, type Severity } from "../policy/types.js";
+import { renderAutoFixText, type AutoFixEfficiency } from "./autofix.js";
 import { renderTrendText, type ComplianceTrend } from "./trend.js";
 
 export type RuleStatus = "passed" | "failed" | "not-evaluated";
@@ -47,6 +48,8 @@ export interface ComplianceReport {
   warnings: ErrorDetail[];
   /** The scan history of this scope (scans/trends.ts), when there is one. */
   trend: ComplianceTrend | null;
+  /** Auto-Fix Efficiency over the trend's period (scans/autofix.ts); null: no stored scan of this scope in it ("no data"). */
+  autoFixEfficiency: AutoFixEfficiency | null;
 }
 
 const percentOf = (passed: number, total: number) => (total === 0 ? null : Math.round((passed / total) * 100));
@@ -176,6 +179,7 @@ export function buildComplianceReport(input: {
     topFailingWorkloads,
     warnings: input.warnings,
     trend: null,
+    autoFixEfficiency: null,
   };
 }
 
@@ -234,6 +238,7 @@ export function renderComplianceText(report: ComplianceReport): string {
     lines.push("", "Recommendations:");
     for (const r of report.recommendations) lines.push(`${CATEGORY_LINE[r.category]}: ${r.message}`);
   }
+  lines.push("", ...renderAutoFixText(report.autoFixEfficiency, { days: report.trend?.window.days ?? 30 }));
   if (report.trend) lines.push("", ...renderTrendText(report.trend, { frameworks: report.frameworks.map((f) => f.framework) }));
   if (report.warnings.length > 0) {
     lines.push("", "Could not check everything:");

@@ -7,6 +7,7 @@ import { buildComplianceReport, renderComplianceText } from "../report/complianc
 import type { ReportInput } from "../report/formats/index.js";
 import type { Runtime } from "../runtime.js";
 import { existingScanStore } from "../scans/scan.js";
+import { computeAutoFixEfficiency, fixabilityFor } from "../scans/autofix.js";
 import { computeTrend } from "../scans/trends.js";
 import { checkNamespace } from "./evaluation.js";
 import { complianceReportOutput } from "./schemas.js";
@@ -51,6 +52,9 @@ export async function complianceReportData(
     // A history that cannot be read costs the report its trend, not the report.
     const store = existingScanStore(runtime);
     report.trend = store ? computeTrend(store, { cluster: runtime.source.clusterName, namespace: args.namespace ?? null }) : null;
+    report.autoFixEfficiency = store
+      ? computeAutoFixEfficiency(store, { cluster: runtime.source.clusterName, namespace: args.namespace ?? null, fixability: fixabilityFor(catalogue, runtime.config) })
+      : null;
   } catch (error) {
     report.warnings.push({ where: "trend", message: `the scan history could not be read: ${toAppError(error).message}` });
   }
@@ -64,7 +68,11 @@ export const generateComplianceReport = defineTool({
     "Evaluates every workload of one namespace or of the whole cluster and reports overall compliance (rules passed / rules evaluated), " +
     "violations by severity and category, per-framework control status for the organisation's frameworks (SOC2, ISO27001, ...), " +
     "recommendations and how many violations can be fixed automatically; with a trend section (score over time, new and resolved " +
-    "violations, time to resolve) when scans of the same scope are stored. Sends progress notifications while it works.",
+    "violations, time to resolve) when scans of the same scope are stored, and Auto-Fix Efficiency over the same 30 days: of the violations " +
+    "open at some point in the period, how many a fix applied by kube-policy (same workload and rule, applied after the last scan that still " +
+    "saw the violation and before the scan that saw it resolved, not rolled back) remediated, how many were resolved otherwise and how many " +
+    "are still open, plus how many open ones are auto-fixable under the current configuration (null: no scan history, i.e. no data). " +
+    "Sends progress notifications while it works.",
   inputSchema: {
     namespace: z.string().min(1).max(253).optional().describe("Only this namespace; omit for the whole cluster"),
   },

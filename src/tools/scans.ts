@@ -5,9 +5,11 @@ import { InvalidInputError } from "../errors.js";
 import { describeScan, existingScanStore, runScan } from "../scans/scan.js";
 import { computeTrend, DEFAULT_TREND_DAYS } from "../scans/trends.js";
 import { renderTrendText } from "../report/trend.js";
+import { renderAutoFixText } from "../report/autofix.js";
+import { computeAutoFixEfficiency, fixabilityFor } from "../scans/autofix.js";
 import { SCAN_STATUSES } from "../store/scan-store.js";
 import { checkNamespace } from "./evaluation.js";
-import { complianceTrendSchema, scanSchema } from "./schemas.js";
+import { autoFixEfficiencySchema, complianceTrendSchema, scanSchema } from "./schemas.js";
 import { defineTool } from "./types.js";
 
 const namespaceName = z.string().min(1).max(63);
@@ -47,7 +49,11 @@ export const getComplianceTrends = defineTool({
   description:
     "Compliance over time from the stored scans of one namespace or of the whole cluster: score per scan, per category and per framework; " +
     "new, resolved and still-open violations of the latest scan against the previous one; time to resolve per rule and severity, " +
-    "and the oldest violations still open. Returns trend: null when no scan of that scope is stored in the window.",
+    "and the oldest violations still open. Returns trend: null when no scan of that scope is stored in the window. " +
+    "autoFixEfficiency is Auto-Fix Efficiency over the same window: of the violations open at some point in it, how many a fix applied by " +
+    "kube-policy remediated (same workload and rule, applied after the last scan that still saw the violation and no later than the start of " +
+    "the scan that saw it resolved, not rolled back), how many were resolved otherwise and how many are still open, with the percentage " +
+    "auto-remediated, and the headroom: open violations whose fix the current configuration allows without an approval (null: no data).",
   inputSchema: {
     namespace: namespaceName.optional().describe("Only this namespace; omit for the whole cluster"),
     days: z.number().int().min(1).max(3650).optional().describe(`Window in days (default ${DEFAULT_TREND_DAYS})`),
@@ -56,6 +62,7 @@ export const getComplianceTrends = defineTool({
     namespace: z.string().nullable(),
     days: z.number(),
     trend: complianceTrendSchema.nullable(),
+    autoFixEfficiency: autoFixEfficiencySchema.nullable(),
   },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
@@ -64,11 +71,15 @@ export const getComplianceTrends = defineTool({
     const days = args.days ?? DEFAULT_TREND_DAYS;
     const store = existingScanStore(runtime);
     const trend = store ? computeTrend(store, { cluster: runtime.source.clusterName, namespace: args.namespace ?? null, days }) : null;
+    const fixability = fixabilityFor(runtime.evaluator.catalogue(), runtime.config);
+    const autoFixEfficiency = store
+      ? computeAutoFixEfficiency(store, { cluster: runtime.source.clusterName, namespace: args.namespace ?? null, days, fixability })
+      : null;
     const scope = args.namespace ? `namespace ${args.namespace}` : "the whole cluster";
     const text = trend
-      ? `${renderTrendText(trend).join("\n")}\n`
+      ? `${[...renderTrendText(trend), ...renderAutoFixText(autoFixEfficiency, { days })].join("\n")}\n`
       : `No stored scan of ${scope} on ${runtime.source.clusterName} in the last ${days} days: run run_compliance_scan (or configure scans) to start a history.\n`;
-    return { structured: { namespace: args.namespace ?? null, days, trend }, text };
+    return { structured: { namespace: args.namespace ?? null, days, trend, autoFixEfficiency }, text };
   },
 });
 

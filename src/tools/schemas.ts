@@ -150,6 +150,38 @@ export const complianceTrendSchema = z.object({
   timeToResolve: z.object({ bySeverity: z.array(resolveTimeSchema), byRule: z.array(resolveTimeSchema) }),
 });
 
+/** Auto-Fix Efficiency over a period (scans/autofix.ts; the definition is report/autofix.ts AUTOFIX_DEFINITION). */
+export const autoFixEfficiencySchema = z.object({
+  scope: z.object({ cluster: z.string(), namespace: z.string().nullable(), scannedNamespaces: z.array(z.string()).nullable() }),
+  window: z.object({ days: z.number(), from: z.string(), to: z.string() }),
+  violations: z.number().describe("Violations (and warnings) open at some point in the period, one per rule, workload and field"),
+  autoRemediated: z.number().describe("Resolved by a fix kube-policy applied and did not roll back"),
+  resolvedOtherwise: z.number().describe("Resolved any other way"),
+  resolvedOtherwiseBy: z.object({
+    fixed: z.number().describe("Changed by hand or by other tools"),
+    exempted: z.number(),
+    excluded: z.number(),
+    "workload-removed": z.number(),
+    "rule-disabled": z.number(),
+  }),
+  stillOpen: z.number(),
+  percent: percentSchema.describe("autoRemediated / violations in percent; null when no violation was open in the period"),
+  ratio: z.number().nullable().describe("The same from 0 to 1"),
+  ofResolvedPercent: percentSchema.describe("autoRemediated / (autoRemediated + resolvedOtherwise)"),
+  fixes: z.object({ applied: z.number(), rolledBack: z.number() }).describe("Changes kube-policy applied in the period in scope"),
+  headroom: z
+    .object({
+      open: z.number(),
+      autoFixable: z.number(),
+      needsApproval: z.number(),
+      manual: z.number(),
+      percent: percentSchema,
+      rules: z.array(z.object({ ruleId: z.string(), severity: z.string(), open: z.number() })),
+    })
+    .describe("Violations open now by what the current configuration lets kube-policy fix: on request, after an approval, or not at all"),
+  definition: z.string(),
+});
+
 /** A stored scan (list_scans, run_compliance_scan). */
 export const scanSchema = z.object({
   id: z.number(),
@@ -212,6 +244,7 @@ export const complianceReportOutput = {
   topFailingWorkloads: z.array(z.object({ resource: resourceSchema, violations: z.number(), warnings: z.number() })),
   warnings: z.array(detailSchema),
   trend: complianceTrendSchema.nullable().describe("Trend analysis from the scan history of this scope; null when there is none"),
+  autoFixEfficiency: autoFixEfficiencySchema.nullable().describe("Auto-Fix Efficiency over the trend's 30 days; null when no scan of this scope is stored (no data)"),
 };
 
 export const ruleViewSchema = z.object({

@@ -11,9 +11,11 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.j
 import { approvalReason } from "../../policy/enforcement.js";
 import type { CatalogueView } from "../../policy/evaluator.js";
 import { CATEGORIES, SEVERITIES, type Severity } from "../../policy/types.js";
+import type { AutoFixEfficiency } from "../../report/autofix.js";
 import type { ComplianceTrend } from "../../report/trend.js";
 import type { Runtime } from "../../runtime.js";
 import { existingScanStore } from "../../scans/scan.js";
+import { computeAutoFixEfficiency, fixabilityFor } from "../../scans/autofix.js";
 import { computeTrend, DEFAULT_TREND_DAYS } from "../../scans/trends.js";
 import { FixStore, type FixChange, type PendingFix } from "../../store/fix-store.js";
 import {
@@ -208,6 +210,8 @@ export interface Overview {
   kind: "overview";
   scope: Scope;
   trend: ComplianceTrend | null;
+  /** Auto-Fix Efficiency over the same window as the trend (the report's and get_compliance_trends' numbers); null: no data. */
+  autoFix: AutoFixEfficiency | null;
   score: { latest: number | null; previous: number | null };
   totals: { open: number; workloads: number; workloadsFailed: number; failingRules: number; bySeverity: Record<Severity, number> };
   categories: Breakdown[];
@@ -300,6 +304,13 @@ export function overview(runtime: Runtime, query: Query, now: number = Date.now(
     kind: "overview",
     scope,
     trend,
+    autoFix: computeAutoFixEfficiency(store, {
+      cluster: scope.cluster,
+      namespace: scope.namespace,
+      days,
+      now,
+      fixability: fixabilityFor(runtime.evaluator.catalogue(), runtime.config),
+    }),
     score: {
       latest: overallScore?.percent ?? scope.latest.compliancePercent,
       previous: points.length > 1 ? points.at(-2)!.percent : null,

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { AppError } from "../../errors.js";
 import { CATEGORIES, SEVERITIES } from "../../policy/types.js";
+import { AUTOFIX_DEFINITION, otherResolutionsText, type AutoFixEfficiency } from "../../report/autofix.js";
 import { trendSvg } from "../../report/formats/html.js";
 import { CLUSTER_SCOPE, SCAN_STATUSES, scopeKey, type ScanRecord, type StoredFinding } from "../../store/scan-store.js";
 import type { Empty, FindingRow, Fixes, Overview, Scans, Scope, Violations, WorkloadDetail } from "./data.js";
@@ -265,9 +266,11 @@ ${failing}
 <div class="card"><div class="label">Open findings</div><div class="value" data-metric="open">${totals.open}</div><div class="note">${SEVERITIES.map((s, i) => html`${i ? " · " : ""}<a href="${href(["violations"], { namespace: scope.namespace, severity: s })}">${totals.bySeverity[s]} ${s}</a>`)}</div></div>
 <div class="card"><div class="label">Failing workloads</div><div class="value" data-metric="workloads-failed">${totals.workloadsFailed}</div><div class="note">of <span data-metric="workloads">${totals.workloads}</span> evaluated</div></div>
 <div class="card"><div class="label">Failing rules</div><div class="value" data-metric="failing-rules">${totals.failingRules}</div><div class="note"><a href="${href(["violations"], { namespace: scope.namespace })}">all violations</a></div></div>
+${autoFixCard(model.autoFix, scope.days)}
 <div class="card"><div class="label">Latest scan</div><div class="value">${when(scope.latest.finishedAt, ctx.now)}</div><div class="note">#${scope.latest.id} “${scope.latest.name}”</div></div>
 </div>
 ${trendSection}
+${autoFixSection(model.autoFix, scope.days)}
 <div class="grid">
 <section class="panel" id="categories"><h2>By category</h2>${table(
     ["category", ["score", "num"], ["rules passed", "num"], ["rules failing", "num"], ["open findings", "num"]],
@@ -330,6 +333,42 @@ ${scope.namespace === null && model.namespaceScores.length > 0
     : ""}`;
   return layout("Overview", "overview", scope.cluster, ctx, body);
 }
+
+function autoFixCard(e: AutoFixEfficiency | null, days: number): SafeHtml {
+  const note =
+    e === null
+      ? html`no scan in the last ${days} days`
+      : e.percent === null
+        ? html`no violation open in the last ${e.window.days} days`
+        : html`<span data-metric="autofix-auto">${e.autoRemediated}</span> of <span data-metric="autofix-violations">${e.violations}</span> in ${e.window.days} days`;
+  return html`<div class="card"><div class="label">Auto-fix efficiency</div><div class="value" data-metric="autofix-percent">${e === null || e.percent === null ? "no data" : pct(e.percent)}</div><div class="note">${note}</div></div>`;
+}
+
+function autoFixSection(e: AutoFixEfficiency | null, days: number): SafeHtml {
+  const head = html`<h2>Auto-fix efficiency</h2>`;
+  if (e === null) return html`<section class="panel" id="autofix">${head}<p class="muted" data-autofix="no-data">No data: no succeeded scan of this scope in the last ${days} days.</p></section>`;
+  const h = e.headroom;
+  const others = otherResolutionsText(e);
+  return html`<section class="panel" id="autofix">${head}
+<p class="sub" title="${AUTOFIX_DEFINITION}">Of the violations open at some point in the last ${e.window.days} days, those a fix applied by kube-policy remediated
+(same workload and rule, applied after the last scan that still saw the violation and before the scan that saw it resolved, not rolled back).</p>
+${table(
+  ["violations in the period", ["count", "num"], ["share", "num"]],
+  [
+    ["auto-remediated by kube-policy", html`<span data-autofix="auto">${e.autoRemediated}</span>`, html`<span data-autofix="percent">${e.percent === null ? "no data" : pct(e.percent)}</span>`],
+    [html`resolved otherwise${others ? html` <span class="muted">(${others})</span>` : ""}`, html`<span data-autofix="otherwise">${e.resolvedOtherwise}</span>`, pct(percentOfTotal(e.resolvedOtherwise, e.violations))],
+    ["still open", html`<span data-autofix="open">${e.stillOpen}</span>`, pct(percentOfTotal(e.stillOpen, e.violations))],
+    [html`<strong>open at some point</strong>`, html`<strong data-autofix="violations">${e.violations}</strong>`, ""],
+  ],
+)}
+<p>Fixes applied by kube-policy in the period: <strong data-autofix="fixes-applied">${e.fixes.applied}</strong>${e.fixes.rolledBack ? html`, <span data-autofix="fixes-rolled-back">${e.fixes.rolledBack}</span> of them rolled back (not counted)` : ""}.
+<a href="/fixes">Fix history</a></p>
+<p>Headroom: <strong data-autofix="headroom-auto">${h.autoFixable}</strong> of the <span data-autofix="headroom-open">${h.open}</span> open violation(s) can be fixed on request under the current configuration${h.percent === null ? "" : ` (${pct(h.percent)})`};
+${h.needsApproval} need an approval, ${h.manual} have no automatic fix.${h.rules.length ? html` Rules: ${h.rules.slice(0, 8).map((r, i) => html`${i ? ", " : ""}<a href="${href(["violations"], { namespace: e.scope.namespace, rule: r.ruleId })}">${r.ruleId}</a> (${r.open})`)}` : ""}</p>
+</section>`;
+}
+
+const percentOfTotal = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 10);
 
 function fixHint(row: FindingRow): SafeHtml {
   const h = row.hint;

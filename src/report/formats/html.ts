@@ -1,6 +1,7 @@
 // A standalone HTML page of the compliance report: inline CSS and an inline SVG trend chart, no script,
 // no external resource (it opens from a CI artefact or an e-mail attachment as it is).
 import { SEVERITIES, type Finding } from "../../policy/types.js";
+import { otherResolutionsText } from "../autofix.js";
 import type { ComplianceTrend } from "../trend.js";
 import type { ReportInput } from "./index.js";
 
@@ -80,6 +81,8 @@ export function trendSvg(trend: ComplianceTrend): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Compliance score over time">${parts.join("")}<text x="${left}" y="${H - 4}" font-size="11" fill="#1f2d3d">— overall</text>${legend}</svg>`;
 }
 
+const trendDays = (report: ReportInput["report"]) => report.trend?.window.days ?? 30;
+
 function table(headers: string[], rows: string[][], cls = ""): string {
   if (rows.length === 0) return `<p class="muted">none</p>`;
   return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${headers.map((h) => `<th>${e(h)}</th>`).join("")}</tr></thead><tbody>${rows
@@ -101,7 +104,21 @@ export function renderHtml(input: ReportInput): string {
   <div class="card"><div class="big">${c.rulesPassed} / ${c.rulesEvaluated}</div>rules passed</div>
   <div class="card"><div class="big">${report.workloads.failed} / ${report.workloads.evaluated}</div>workloads failing</div>
   <div class="card"><div class="big">${report.autoFixable}</div>auto-fixable findings</div>
+  <div class="card"><div class="big" data-metric="autofix-percent">${report.autoFixEfficiency?.percent == null ? "no data" : e(pct(report.autoFixEfficiency.percent))}</div>auto-fix efficiency</div>
 </section>`);
+
+  const fx = report.autoFixEfficiency;
+  const fxDays = trendDays(report);
+  sections.push(
+    fx === null
+      ? `<section id="autofix"><h2>Auto-fix efficiency</h2><p class="muted">No data: no stored scan of this scope in the last ${fxDays} days.</p></section>`
+      : `<section id="autofix"><h2>Auto-fix efficiency</h2>
+<p>Of the <strong>${fx.violations}</strong> violation(s) open at some point in the last ${fx.window.days} days: <strong>${fx.autoRemediated}</strong> auto-remediated by kube-policy
+(${e(fx.percent === null ? "no data" : pct(fx.percent))}), ${fx.resolvedOtherwise} resolved otherwise${otherResolutionsText(fx) ? ` (${e(otherResolutionsText(fx))})` : ""}, ${fx.stillOpen} still open.
+Fixes applied: ${fx.fixes.applied}${fx.fixes.rolledBack ? `, ${fx.fixes.rolledBack} rolled back (not counted)` : ""}.</p>
+<p>Headroom: ${fx.headroom.autoFixable} of ${fx.headroom.open} open violation(s) auto-fixable now under the current configuration; ${fx.headroom.needsApproval} need an approval, ${fx.headroom.manual} have no automatic fix.</p>
+<p class="muted">${e(fx.definition)}</p></section>`,
+  );
 
   const trend = report.trend;
   if (trend) {
