@@ -62,7 +62,7 @@ export function autoFixEfficiencyOfSeries(
   const { namespace, days, now, fixability } = input;
   const since = now - days * DAY_MS;
   const queries = new AutoFixStore(store.db);
-  const rows = queries.windowCounts(series, namespace, since, now);
+  const rows = queries.windowCounts(series, namespace, since);
 
   const resolvedOtherwiseBy = Object.fromEntries(OTHER_RESOLUTIONS.map((r) => [r, 0])) as Record<OtherResolution, number>;
   let violations = 0;

@@ -69,9 +69,9 @@ const metricValue = (text: string, name: string, labels: Record<string, string>)
 };
 
 const TEXT_LINES = [
-  "Auto-Fix Efficiency (last 30 days): 18.2% auto-remediated",
-  "- Violations open in the period: 11: 2 auto-remediated, 4 resolved otherwise (3 fixed outside kube-policy, 1 exempted), 5 still open",
-  "- Fixes applied by kube-policy: 8 (3 rolled back, not counted)",
+  "Auto-Fix Efficiency (last 30 days): 16.7% auto-remediated",
+  "- Violations open in the period: 12: 2 auto-remediated, 5 resolved otherwise (4 fixed outside kube-policy, 1 exempted), 5 still open",
+  "- Fixes applied by kube-policy: 9 (3 rolled back, not counted)",
   "- Headroom: 2 of 5 open violation(s) auto-fixable now (40%); 2 need an approval, 1 have no automatic fix",
 ].join("\n");
 
@@ -105,19 +105,19 @@ test("the report (text, JSON, HTML, MCP), the trends tool, the dashboard and /me
   t.true(trends.text.includes(TEXT_LINES));
 
   const html = await get(`${s.url}/reports/compliance?format=html`);
-  t.regex(html, /data-metric="autofix-percent">18\.2%</);
-  t.regex(html, /<strong>11<\/strong> violation\(s\) open at some point in the last 30 days: <strong>2<\/strong> auto-remediated/);
+  t.regex(html, /data-metric="autofix-percent">16\.7%</);
+  t.regex(html, /<strong>12<\/strong> violation\(s\) open at some point in the last 30 days: <strong>2<\/strong> auto-remediated/);
 
   const page = await get(`${s.url}/`);
   const shown = (attr: string) => page.match(new RegExp(`data-${attr}">([^<]*)<`))?.[1];
-  t.is(shown("metric=\"autofix-percent"), "18.2%");
+  t.is(shown("metric=\"autofix-percent"), "16.7%");
   t.is(shown("metric=\"autofix-auto"), "2");
-  t.is(shown("metric=\"autofix-violations"), "11");
+  t.is(shown("metric=\"autofix-violations"), "12");
   t.is(shown("autofix=\"auto"), "2");
-  t.is(shown("autofix=\"otherwise"), "4");
+  t.is(shown("autofix=\"otherwise"), "5");
   t.is(shown("autofix=\"open"), "5");
-  t.is(shown("autofix=\"violations"), "11");
-  t.is(shown("autofix=\"fixes-applied"), "8");
+  t.is(shown("autofix=\"violations"), "12");
+  t.is(shown("autofix=\"fixes-applied"), "9");
   t.is(shown("autofix=\"fixes-rolled-back"), "3");
   t.is(shown("autofix=\"headroom-auto"), "2");
   t.is(shown("autofix=\"headroom-open"), "5");
@@ -126,25 +126,25 @@ test("the report (text, JSON, HTML, MCP), the trends tool, the dashboard and /me
   const series = { cluster: "demo-cluster", scope: "*" };
   t.is(metricValue(metrics, "kube_policy_autofix_efficiency_ratio", series), EXPECTED.ratio);
   t.is(metricValue(metrics, "kube_policy_autofix_violations", { ...series, state: "auto_remediated" }), 2);
-  t.is(metricValue(metrics, "kube_policy_autofix_violations", { ...series, state: "resolved_otherwise" }), 4);
+  t.is(metricValue(metrics, "kube_policy_autofix_violations", { ...series, state: "resolved_otherwise" }), 5);
   t.is(metricValue(metrics, "kube_policy_autofix_violations", { ...series, state: "still_open" }), 5);
   t.is(metricValue(metrics, "kube_policy_autofix_headroom_violations", { ...series, fix: "auto" }), 2);
   t.is(metricValue(metrics, "kube_policy_autofix_headroom_violations", { ...series, fix: "approval" }), 2);
   t.is(metricValue(metrics, "kube_policy_autofix_headroom_violations", { ...series, fix: "manual" }), 1);
-  t.is(metricValue(metrics, "kube_policy_autofix_fixes", { ...series, state: "applied" }), 8);
+  t.is(metricValue(metrics, "kube_policy_autofix_fixes", { ...series, state: "applied" }), 9);
   t.is(metricValue(metrics, "kube_policy_autofix_fixes", { ...series, state: "rolled_back" }), 3);
 });
 
 test("a namespace: the report and the dashboard agree on its numbers, 0% being a real value", async (t) => {
   const s = await served("full");
   const json = JSON.parse(await get(`${s.url}/reports/compliance?format=json&namespace=payments`)) as { autoFixEfficiency: unknown };
-  t.like(json.autoFixEfficiency, { scope: { namespace: "payments" }, violations: 4, autoRemediated: 0, resolvedOtherwise: 2, stillOpen: 2, percent: 0 });
-  t.regex(await get(`${s.url}/reports/compliance?format=text&namespace=payments`), /Auto-Fix Efficiency \(last 30 days\): 0% auto-remediated\n- Violations open in the period: 4: 0 auto-remediated, 2 resolved otherwise \(1 fixed outside kube-policy, 1 exempted\), 2 still open/);
+  t.like(json.autoFixEfficiency, { scope: { namespace: "payments" }, violations: 5, autoRemediated: 0, resolvedOtherwise: 3, stillOpen: 2, percent: 0 });
+  t.regex(await get(`${s.url}/reports/compliance?format=text&namespace=payments`), /Auto-Fix Efficiency \(last 30 days\): 0% auto-remediated\n- Violations open in the period: 5: 0 auto-remediated, 3 resolved otherwise \(2 fixed outside kube-policy, 1 exempted\), 2 still open/);
   const page = await get(`${s.url}/?namespace=payments`);
   t.regex(page, /data-metric="autofix-percent">0%</);
-  t.regex(page, /data-autofix="violations">4</);
+  t.regex(page, /data-autofix="violations">5</);
   const trends = await mcp(s.runtime, "get_compliance_trends", { namespace: "payments", days: 2 });
-  t.like(trends.structured.autoFixEfficiency, { window: { days: 2 }, violations: 3, resolvedOtherwise: 1, stillOpen: 2, percent: 0 });
+  t.like(trends.structured.autoFixEfficiency, { window: { days: 2 }, violations: 4, resolvedOtherwise: 2, stillOpen: 2, percent: 0 });
 });
 
 test("no history: \"no data\" in the report, the tools, the HTML report and /metrics, never 0%", async (t) => {

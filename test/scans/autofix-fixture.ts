@@ -16,6 +16,8 @@
 //   E  payments/gateway memory-limits open S1-S3, exempted at S4                              → resolved otherwise (exempted)
 //   F  shop/api host-pid              fix at -4.5d, yet S2 still saw it; resolved S3          → resolved otherwise (fixed)
 //   G  shop/web memory-limits         open S1-S4, fix at -1.5d, resolved S5                   → auto-remediated
+//   H  payments/gateway replicas-minimum  open S1, fix at -4.5d, resolved S2, back at S3,
+//                                     resolved by hand at S4 (counted once, as it ended)       → resolved otherwise (fixed)
 //   O1 shop/web image-tag-latest (no fix), O2 payments/gateway cpu-limits (medium risk),
 //   O3 shop/api cpu-requests (low risk), O4 payments/ledger privileged-container (high risk)  → still open
 import { openDatabase } from "../../src/store/db.js";
@@ -49,6 +51,7 @@ const D = f("payments", "StatefulSet", "ledger", "host-network", "high", "securi
 const E = f("payments", "Deployment", "gateway", "memory-limits", "high", "performance");
 const F = f("shop", "Deployment", "api", "host-pid", "high", "security");
 const G = f("shop", "Deployment", "web", "memory-limits", "high", "performance");
+const H = f("payments", "Deployment", "gateway", "replicas-minimum", "medium", "performance");
 const OPEN = [
   f("shop", "Deployment", "web", "image-tag-latest", "medium", "compliance"),
   f("payments", "Deployment", "gateway", "cpu-limits", "medium", "performance"),
@@ -57,24 +60,24 @@ const OPEN = [
 ];
 
 const SCANS: { daysAgo: number; findings: FindingInput[]; exempted?: FindingInput[] }[] = [
-  { daysAgo: 5, findings: [A, B, C, D, E, F, G, ...OPEN] },
+  { daysAgo: 5, findings: [A, B, C, D, E, F, G, H, ...OPEN] },
   { daysAgo: 4, findings: [A, B, C, E, F, G, ...OPEN] },
-  { daysAgo: 3, findings: [E, G, ...OPEN] },
+  { daysAgo: 3, findings: [E, G, H, ...OPEN] },
   { daysAgo: 2, findings: [C, G, ...OPEN], exempted: [E] },
   { daysAgo: 1, findings: [C, ...OPEN] },
 ];
 
 /** Over the last 30 days (the default period), whole cluster, with `global.autoFix: true`. */
 export const EXPECTED = {
-  violations: 11,
+  violations: 12,
   autoRemediated: 2,
-  resolvedOtherwise: 4,
-  resolvedOtherwiseBy: { fixed: 3, exempted: 1, excluded: 0, "workload-removed": 0, "rule-disabled": 0 },
+  resolvedOtherwise: 5,
+  resolvedOtherwiseBy: { fixed: 4, exempted: 1, excluded: 0, "workload-removed": 0, "rule-disabled": 0 },
   stillOpen: 5,
-  percent: 18.2,
-  ratio: 0.1818,
-  ofResolvedPercent: 33.3,
-  fixes: { applied: 8, rolledBack: 3 },
+  percent: 16.7,
+  ratio: 0.1667,
+  ofResolvedPercent: 28.6,
+  fixes: { applied: 9, rolledBack: 3 },
   headroom: { open: 5, autoFixable: 2, needsApproval: 2, manual: 1, percent: 40 },
 };
 
@@ -130,6 +133,7 @@ export function writeAutoFixHistory(file: string, now: number, options: { rollba
   const earlyFixOfB = change(4.8, "fix", B, ["cpu-limits"]);
   const fixOfD = change(4.5, "approve", D, ["host-network"]);
   change(4.5, "fix", F, ["host-pid"]);
+  change(4.5, "fix", H, ["replicas-minimum"]);
   change(3.5, "fix", A, ["run-as-non-root", "seccomp-profile"]);
   change(3.5, "fix", B, ["cpu-requests"]);
   const fixOfC = change(3.4, "approve", C, ["privileged-container"]);

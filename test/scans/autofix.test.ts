@@ -71,19 +71,19 @@ test("without the rollbacks, the rolled-back fixes count: one more auto-remediat
   // history here still shows it reopened, so C stays open; D's fix now counts; B's early fix still does
   // not (S2 saw B after it).
   const e = computeAutoFixEfficiency(history({ rollbacks: false }), { cluster: CLUSTER, now: NOW, fixability: await fixability(AUTO_FIX_ON) });
-  t.like(e, { violations: 11, autoRemediated: 3, resolvedOtherwise: 3, stillOpen: 5, percent: 27.3, fixes: { applied: 8, rolledBack: 0 } });
-  t.is(e!.resolvedOtherwiseBy.fixed, 2);
+  t.like(e, { violations: 12, autoRemediated: 3, resolvedOtherwise: 4, stillOpen: 5, percent: 25, fixes: { applied: 9, rolledBack: 0 } });
+  t.is(e!.resolvedOtherwiseBy.fixed, 3);
 });
 
 test("a 2-day window keeps what was open in it: what S4 and S5 resolved and what is open", async (t) => {
   const e = computeAutoFixEfficiency(history(), { cluster: CLUSTER, now: NOW, days: 2, fixability: await fixability(AUTO_FIX_ON) });
   t.like(e, {
-    violations: 7,
+    violations: 8,
     autoRemediated: 1,
-    resolvedOtherwise: 1,
-    resolvedOtherwiseBy: { fixed: 0, exempted: 1 },
+    resolvedOtherwise: 2,
+    resolvedOtherwiseBy: { fixed: 1, exempted: 1 },
     stillOpen: 5,
-    percent: 14.3,
+    percent: 12.5,
     fixes: { applied: 1, rolledBack: 0 },
     window: { days: 2 },
   });
@@ -93,14 +93,14 @@ test("one namespace: its violations and fixes only; 0% is a number when violatio
   const e = computeAutoFixEfficiency(history(), { cluster: CLUSTER, namespace: "payments", now: NOW, fixability: await fixability(AUTO_FIX_ON) });
   t.like(e, {
     scope: { namespace: "payments", scannedNamespaces: null },
-    violations: 4,
+    violations: 5,
     autoRemediated: 0,
-    resolvedOtherwise: 2,
-    resolvedOtherwiseBy: { fixed: 1, exempted: 1 },
+    resolvedOtherwise: 3,
+    resolvedOtherwiseBy: { fixed: 2, exempted: 1 },
     stillOpen: 2,
     percent: 0,
     ratio: 0,
-    fixes: { applied: 1, rolledBack: 1 },
+    fixes: { applied: 2, rolledBack: 1 },
     headroom: { open: 2, autoFixable: 1, needsApproval: 1, manual: 0, percent: 50 },
   });
 });
@@ -150,9 +150,9 @@ test("no data: no history, another cluster, nothing in the window; a history wit
 test("the text names every count", async (t) => {
   const e = computeAutoFixEfficiency(history(), { cluster: CLUSTER, now: NOW, fixability: await fixability(AUTO_FIX_ON) });
   t.deepEqual(renderAutoFixText(e, { days: 30 }), [
-    "Auto-Fix Efficiency (last 30 days): 18.2% auto-remediated",
-    "- Violations open in the period: 11: 2 auto-remediated, 4 resolved otherwise (3 fixed outside kube-policy, 1 exempted), 5 still open",
-    "- Fixes applied by kube-policy: 8 (3 rolled back, not counted)",
+    "Auto-Fix Efficiency (last 30 days): 16.7% auto-remediated",
+    "- Violations open in the period: 12: 2 auto-remediated, 5 resolved otherwise (4 fixed outside kube-policy, 1 exempted), 5 still open",
+    "- Fixes applied by kube-policy: 9 (3 rolled back, not counted)",
     "- Headroom: 2 of 5 open violation(s) auto-fixable now (40%); 2 need an approval, 1 have no automatic fix",
     "  🔧 cpu-limits (1), cpu-requests (1)",
   ]);
