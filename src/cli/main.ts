@@ -9,6 +9,8 @@ import { scanCommand, type ScanCommandOptions } from "./scan.js";
 import { compileCommand, testCommand } from "./custom.js";
 import { serveCommand, type ServeOptions } from "./serve.js";
 import { notifyTestCommand, registerNotifyHistoryCommand, type NotifyTestOptions } from "./notify.js";
+import { registerFixCommands } from "./fix.js";
+import { registerAuditCommands } from "./audit.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command()
@@ -94,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await notifyTestCommand(options);
     });
   registerNotifyHistoryCommand(notify, (code: number) => (exitCode = code));
+  registerFixCommands(program, (code: number) => (exitCode = code));
+  registerAuditCommands(program, (code: number) => (exitCode = code));
   program
     .command("serve")
     .description("serve the tools over MCP (stdio by default) or HTTP (--http PORT: REST at /tools/<name>, MCP at /mcp)")

@@ -1,6 +1,14 @@
 // Repository of the audit trail (migration 003): an append-only table of every evaluation and every change,
-// queried by time range, namespace and actor. The table's triggers refuse UPDATE and DELETE.
+// queried by time range, namespace and actor. The table's triggers refuse UPDATE and DELETE; prune() (migration 006)
+// is the one path that deletes, and only entries verified in an export.
+import { AppError } from "../errors.js";
 import type { Db } from "./db.js";
+
+/** A prune that could not be done safely; nothing was deleted. */
+export class AuditPruneError extends AppError {
+  static override code = "audit_prune_refused";
+  static override status = 409;
+}
 
 export interface AuditEntry {
   time: string;
@@ -27,7 +35,8 @@ export interface AuditQuery {
   limit?: number;
 }
 
-interface AuditRow {
+/** A row as stored: rule_ids and details are the JSON texts written at append time. */
+export interface AuditRow {
   id: number;
   time: string;
   actor: string;
@@ -43,7 +52,7 @@ export class AuditStore {
   private readonly insert;
   private readonly select;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insert = db.prepare(
       "INSERT INTO audit_log (time, actor, action, namespace, resource, rule_ids, outcome, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -68,6 +77,67 @@ export class AuditStore {
       JSON.stringify(entry.details),
     );
     return Number(result.lastInsertRowid);
+  }
+
+  /** The id of the newest entry (0 when the log is empty): a snapshot bound for exports and prunes. */
+  maxId(): number {
+    return (this.db.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM audit_log").get() as { id: number }).id;
+  }
+
+  /**
+   * Entries in append (id) order, read in batches by id so a large log never sits in memory and no
+   * statement stays open between batches. `since`/`until` are inclusive, `before` exclusive (ISO 8601 UTC);
+   * `upToId` bounds the read to a snapshot taken before it started.
+   */
+  *rows(filter: { since?: string; until?: string; before?: string; upToId?: number; batchSize?: number } = {}): Generator<AuditRow> {
+    const statement = this.db.prepare(
+      `SELECT * FROM audit_log
+       WHERE id > @after AND id <= @upTo AND (@since IS NULL OR time >= @since) AND (@until IS NULL OR time <= @until) AND (@before IS NULL OR time < @before)
+       ORDER BY id LIMIT @batch`,
+    );
+    const upTo = filter.upToId ?? this.maxId();
+    let after = 0;
+    for (;;) {
+      const batch = statement.all({ after, upTo, since: filter.since ?? null, until: filter.until ?? null, before: filter.before ?? null, batch: filter.batchSize ?? 500 }) as AuditRow[];
+      if (batch.length === 0) return;
+      yield* batch;
+      after = batch[batch.length - 1]!.id;
+    }
+  }
+
+  /** How many entries are older than `before`, up to an id or after it. */
+  countBefore(before: string, range: { upToId?: number; afterId?: number } = {}): number {
+    return (
+      this.db
+        .prepare("SELECT COUNT(*) AS n FROM audit_log WHERE time < @before AND id <= @upTo AND id > @after")
+        .get({ before, upTo: range.upToId ?? Number.MAX_SAFE_INTEGER, after: range.afterId ?? 0 }) as { n: number }
+    ).n;
+  }
+
+  /**
+   * The only way entries leave the log (migration 006): in one IMMEDIATE transaction, check that exactly
+   * the `expected` entries older than `before` (ids up to `maxId`, the ones verified in the export) exist
+   * and none newer than the check, authorize their deletion, delete them, withdraw the authorization and
+   * append `record` (the prune's own entry, with the count). Throws (and changes nothing) otherwise.
+   */
+  prune(request: { before: string; maxId: number; expected: number; exportSha256: string }, record: (deleted: number) => AuditEntry): { deleted: number; recordId: number } {
+    return this.db
+      .transaction(() => {
+        const now = this.countBefore(request.before, { upToId: request.maxId });
+        const newer = this.countBefore(request.before, { afterId: request.maxId });
+        if (now !== request.expected || newer > 0) {
+          throw new AuditPruneError(
+            `the audit log changed since the export was checked (${now} entries older than ${request.before} up to id ${request.maxId}, ${request.expected} verified; ${newer} newer entries older than the date): nothing was deleted, export again`,
+          );
+        }
+        this.db.prepare("INSERT INTO audit_prune_authorization (id, before, max_id, export_sha256) VALUES (1, ?, ?, ?)").run(request.before, request.maxId, request.exportSha256);
+        const deleted = this.db.prepare("DELETE FROM audit_log WHERE time < ? AND id <= ?").run(request.before, request.maxId).changes;
+        this.db.prepare("DELETE FROM audit_prune_authorization").run();
+        if (deleted !== request.expected) throw new AuditPruneError(`deleted ${deleted} entries instead of ${request.expected}: rolled back, nothing was deleted`);
+        const recordId = this.append(record(deleted));
+        return { deleted, recordId };
+      })
+      .immediate();
   }
 
   /** Newest first. */

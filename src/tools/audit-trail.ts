@@ -77,6 +77,7 @@ export function recordToolCall(ctx: ToolContext, tool: string, args: Structured,
   let entry: AuditEntry | undefined;
   try {
     entry = auditEntry(tool, ctx.actor, args, outcome, Date.now() - started);
+    if (ctx.via) entry.details.via = ctx.via;
     logger.info({ audit: entry }, "audit");
     auditStoreFor(ctx.runtime.db()).append(entry);
   } catch (error) {

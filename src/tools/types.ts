@@ -20,6 +20,8 @@ export interface ToolContext {
   /** Reports progress of long tools (MCP progress notifications). */
   progress?: (done: number, total: number, message?: string) => void | Promise<void>;
   signal?: AbortSignal;
+  /** Recorded with the call in the audit log as details.via (the CLI: OS user, host, kubeconfig context and user). */
+  via?: Record<string, string>;
 }
 
 export interface ToolResult<T> {
