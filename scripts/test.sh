@@ -32,6 +32,8 @@ status=${PIPESTATUS[0]}
 set -e
 # One plain closing line for whoever reads only the end of the log.
 passed=$( (grep -Eo '^ *[0-9]+ tests? passed' "$log" || true) | grep -Eo '[0-9]+' | tail -1 || true)
+# With failures ava prints no "N tests passed" line: count the passing tests it listed instead.
+[[ -n "$passed" ]] || passed=$(grep -Ec '^ *✔ ' "$log" || true)
 failed=$( (grep -Eo '^ *[0-9]+ (tests? failed|known failures?|uncaught exceptions?|unhandled rejections?)' "$log" || true) | awk '{s += $1} END {print s + 0}')
 echo "ava: ${passed:-0} passed, ${failed:-0} failed"
 exit "$status"

@@ -49,7 +49,27 @@ export function openDatabase(file: string, options: { migrations?: Migration[] }
 
 export function migrate(db: Db, migrations: Migration[]): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
-  const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version));
+  const byVersion = new Map<number, Migration>();
+  for (const migration of migrations) {
+    const other = byVersion.get(migration.version);
+    if (other) {
+      throw new StoreError(
+        `two migrations are numbered ${String(migration.version).padStart(3, "0")}: ${other.name} and ${migration.name} (a stale file left in the migrations folder? rebuild with npm run build)`,
+      );
+    }
+    byVersion.set(migration.version, migration);
+  }
+  const rows = db.prepare("SELECT version, name FROM schema_migrations").all() as { version: number; name: string }[];
+  // A database migrated by another build (a migration renumbered since) must not be taken for this one.
+  for (const row of rows) {
+    const known = byVersion.get(row.version);
+    if (known && known.name !== row.name) {
+      throw new StoreError(
+        `the database's migration ${String(row.version).padStart(3, "0")} is "${row.name}", but this program's is "${known.name}": it was created by another build of kube-policy-mcp; use a new database file or that build`,
+      );
+    }
+  }
+  const applied = new Set(rows.map((r) => r.version));
   const newest = Math.max(0, ...applied);
   const known = Math.max(0, ...migrations.map((m) => m.version));
   if (newest > known) {
