@@ -5,43 +5,23 @@
 // missing file, no --confirm); with one it deletes exactly the older entries and records itself (who,
 // range, count, the export's sha256); ordinary DELETE and UPDATE through SQL are still refused.
 // Real components: the CLI from src/ through tsx, better-sqlite3 on temporary files, the migrations.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import test from "ava";
 import { EXPORT_COLUMNS } from "../../src/audit/export.js";
 import { openDatabase } from "../../src/store/db.js";
 import { AuditStore, type AuditRow } from "../../src/store/audit-store.js";
 import { fixtureDir } from "../remediation/helpers.js";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const dir = fixtureDir();
 test.after.always(() => dir.remove());
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "silent" };
-  delete env.KUBE_POLICY_DEBUG;
-  env.KUBE_POLICY_DB = path.join(dir.dir, "default.db"); // never the user's database, even when --db is lost
-  const script = 'import { main } from "./src/cli/main.ts"; process.exitCode = await main(process.argv.slice(1));';
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  // KUBE_POLICY_DB: never the user's database, even when --db is lost.
+  runCli(args, { from: "src", env: { LOG_LEVEL: "silent", KUBE_POLICY_DB: path.join(dir.dir, "default.db") } });
 
 const DAY = 86_400_000;
 const START = Date.parse("2025-01-01T00:00:00.000Z");

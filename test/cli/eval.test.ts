@@ -8,11 +8,11 @@
 // The manifests sit in a folder of their own, apart from config.json: a directory given to -f is read
 // whole, and a policy configuration in it would be reported as a manifest without apiVersion and kind.
 import test from "ava";
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Node } from "yaml";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MANIFESTS = "test/fixtures/eval/manifests";
@@ -22,26 +22,8 @@ const CHECKS_MD = path.resolve(ROOT, "../shared/CHECKS.md");
 
 // ---- the CLI as a subprocess ----
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], stdin?: string): Promise<Run> {
-  const env = { ...process.env };
-  delete env.KUBE_POLICY_DEBUG; // the debug switch adds stack traces, which these tests check are absent
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/kube-policy.js", ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
+const cli = (args: string[], stdin?: string): Promise<Run> =>
+  runCli(args, { stdin });
 
 interface Finding {
   ruleId: string;

@@ -7,10 +7,8 @@
 // Real components: etcd + kube-apiserver from test/harness/cluster.ts (RBAC, dry run, no controller
 // manager: rollouts never finish, so the commands pass --rollout-timeout 0), the CLI from src/ through tsx,
 // the committed policy.wasm, SQLite on temporary files.
-import { spawn } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import test from "ava";
 import { startCluster, type Cluster } from "../harness/cluster.js";
 import { openDatabase } from "../../src/store/db.js";
@@ -19,8 +17,8 @@ import { FixStore } from "../../src/store/fix-store.js";
 import { ALL_TOOLS } from "../../src/tools/index.js";
 import type { EvaluationOutput } from "../../src/tools/evaluation.js";
 import { Admin, clusterRuntime, content, fixtureDir, statefulSet, violatingDeployment } from "../remediation/helpers.js";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const USER = `cli:${os.userInfo().username}`;
 
 let cluster: Cluster | undefined;
@@ -43,28 +41,9 @@ const need = (): Cluster => {
   return cluster;
 };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "silent" };
-  delete env.KUBE_POLICY_DEBUG;
-  env.KUBE_POLICY_DB = path.join(store.dir, "default.db"); // never the user's database, even when --db is lost
-  delete env.KUBECONFIG;
-  const script = 'import { main } from "./src/cli/main.ts"; process.exitCode = await main(process.argv.slice(1));';
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  // KUBE_POLICY_DB: never the user's database, even when --db is lost.
+  runCli(args, { from: "src", env: { LOG_LEVEL: "silent", KUBE_POLICY_DB: path.join(store.dir, "default.db"), KUBECONFIG: undefined } });
 
 /** Auto-fix on (as the remediation tests' AUTO_FIX); high-risk fixes wait for an approval. */
 async function configFile(): Promise<string> {

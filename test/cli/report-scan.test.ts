@@ -4,7 +4,6 @@
 // options. Real components: the compiled CLI (bin/kube-policy.js runs dist/, which `npm test` builds
 // before ava), the committed policy bundle, the eval fixture manifests as the cluster, SQLite files in
 // a temporary directory; for an unreachable cluster, a kubeconfig whose server is a closed local port.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,25 +12,15 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { openDatabase } from "../../src/store/db.js";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MANIFESTS = "test/fixtures/eval/manifests";
 const dir = mkdtempSync(path.join(tmpdir(), "kube-policy-cli-report-"));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "silent" };
-  delete env.KUBE_POLICY_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/kube-policy.js", ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  runCli(args, { env: { LOG_LEVEL: "silent" } });
 
 test.before(() => {
   if (!existsSync(path.join(ROOT, "dist/cli/report.js"))) throw new Error("dist/ is missing the report command: run `npm run build` first");

@@ -6,34 +6,17 @@
 // before ava), the committed wasm/catalogue.json, config/policies/development.json. CHECKS.md is read
 // from the shared/ folder beside the clone, as CI lays it out.
 import test from "ava";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CHECKS_MD = path.resolve(ROOT, "../shared/CHECKS.md");
 const CATEGORIES = ["security", "compliance", "performance", "cost", "operations"];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.KUBE_POLICY_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/kube-policy.js", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  runCli(args);
 
 interface RuleView {
   id: string;

@@ -7,9 +7,7 @@
 // server with AUTH; no webhook token, webhook path or SMTP password may appear in any output.
 // Real components: the committed wasm bundle and the bundled demo (the runtime the tool needs), HTTP and
 // SMTP servers on 127.0.0.1, SQLite on temporary files, the CLI through tsx.
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import test from "ava";
 import { z } from "zod";
 import type { NotificationsConfig } from "../../src/config/types.js";
@@ -21,8 +19,8 @@ import { Runtime } from "../../src/runtime.js";
 import { NotificationStore } from "../../src/store/notification-store.js";
 import { ALL_TOOLS, toolsFor } from "../../src/tools/index.js";
 import { finding, quickNotifier, scan, smtpReceiver, tempDir, webhookReceiver } from "./helpers.js";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const bundle = await PolicyBundle.load();
 const demo = await MemorySource.demo();
 const dir = tempDir("kube-policy-notify-history-");
@@ -171,22 +169,8 @@ test("bad filters are refused, each problem naming its field", async (t) => {
   t.is((await refused({ limit: 0 }))[0]?.where, "limit");
 });
 
-/** `kube-policy <args>` from src/ through tsx, in a child process of its own. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.LOG_LEVEL;
-  delete env.KUBE_POLICY_DEBUG;
-  const script = 'import { main } from "./src/cli/main.ts"; process.exitCode = await main(process.argv.slice(1));';
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  runCli(args, { from: "src", env: { LOG_LEVEL: undefined } });
 
 const configFile = dir.file("config.json");
 writeFileSync(configFile, JSON.stringify(runtimeConfig));

@@ -5,9 +5,7 @@
 // Real components: the committed wasm bundle and the bundled demo manifests (the runtime the tool
 // needs), an HTTP receiver at the Slack webhook URL on 127.0.0.1, SQLite on temporary files, and the CLI
 // through tsx (src/, so no build is needed).
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import test from "ava";
 import { z } from "zod";
 import type { PolicyConfig } from "../../src/config/types.js";
@@ -19,8 +17,8 @@ import { openDatabase } from "../../src/store/db.js";
 import { NotificationStore } from "../../src/store/notification-store.js";
 import { ALL_TOOLS } from "../../src/tools/index.js";
 import { tempDir, webhookReceiver } from "./helpers.js";
+import { runCli, type CliRun as Run } from "../helpers/cli.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 // Awaited before the first test() call: ava wants every declaration in the same turn.
 const bundle = await PolicyBundle.load();
 const demo = await MemorySource.demo();
@@ -64,28 +62,8 @@ test("send_test_notification refuses an unknown channel and a channel that is no
   t.is(missing?.message, "no slack notifications are configured");
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `kube-policy <args>` from src/ through tsx, in a child process of its own. */
-function cli(args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.LOG_LEVEL;
-  delete env.KUBE_POLICY_DEBUG;
-  const script = 'import { main } from "./src/cli/main.ts"; process.exitCode = await main(process.argv.slice(1));';
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  runCli(args, { from: "src", env: { LOG_LEVEL: undefined } });
 
 function configFile(name: string, config: object): string {
   const file = dir.file(name);

@@ -6,12 +6,13 @@
 // `npm run build` in test.before), the real OPA CLI, fixtures under test/fixtures/custom/cli (JSON rules,
 // a hand-written rule with its tests, manifests). The bundle cache is a temporary XDG_CACHE_HOME.
 import test from "ava";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { runCli, type CliRun as Run } from "../../helpers/cli.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const OPA = path.join(ROOT, ".tools/bin/opa");
@@ -20,26 +21,8 @@ const MANIFESTS = "test/fixtures/custom/cli/manifests";
 const RULES_DIR = path.join(ROOT, "test/fixtures/custom/cli/rules");
 const work = mkdtempSync(path.join(os.tmpdir(), "kube-policy-test-cli-"));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: path.join(work, "cache") };
-  delete env.KUBE_POLICY_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/kube-policy.js", ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const cli = (args: string[]): Promise<Run> =>
+  runCli(args, { env: { XDG_CACHE_HOME: path.join(work, "cache") } });
 
 const json = <T>(run: Run): T => {
   try {
