@@ -3,6 +3,7 @@
 // database, not a cluster. Exit codes: 0 delivered, 3 every attempt failed, 2 bad configuration.
 // kube-policy notify history: the stored notifications with every attempt, filtered (text or JSON); exit 2
 // for a bad filter, each problem named by its option.
+import { namespaceAllowed } from "../policy/enforcement.js";
 import { Option, type Command } from "commander";
 import { loadConfig } from "../config/load.js";
 import { InvalidInputError } from "../errors.js";
@@ -72,7 +73,7 @@ export async function notifyHistoryCommand(options: NotifyHistoryOptions, env: N
   const { config } = await loadConfig(options.config);
   const db = openDatabase(options.db ?? defaultDatabasePath(config, env));
   try {
-    const result = notificationHistory(new NotificationStore(db), filter, configuredSecrets(config.notifications, env));
+    const result = notificationHistory(new NotificationStore(db), filter, configuredSecrets(config.notifications, env), (ns) => namespaceAllowed(ns, config));
     process.stdout.write(options.format === "json" ? `${JSON.stringify(result, null, 2)}\n` : historyText(result));
     return 0;
   } finally {

@@ -199,12 +199,28 @@ function scrubDeep<T>(value: T, secrets: readonly string[]): T {
 }
 
 /** The history for a filter; `secrets` (the configured webhook URL, SMTP credentials) are removed from every text. */
-export function notificationHistory(store: NotificationStore, filter: HistoryFilter, secrets: readonly string[] = []): HistoryResult {
-  const { notifications, total } = store.history(filter);
-  const entries = notifications.map((n): HistoryEntry => {
-    const events = store.eventsByIds<NotificationEvent>(n.eventIds).map((e) => summariseEvent(e.id, e.payload));
+export function notificationHistory(
+  store: NotificationStore,
+  filter: HistoryFilter,
+  secrets: readonly string[] = [],
+  /** Namespace isolation (namespaces.allow/deny): events of namespaces it refuses are left out, and messages with nothing else. */
+  visible: (namespace: string) => boolean = () => true,
+): HistoryResult {
+  const { notifications, total: matching } = store.history(filter);
+  let hidden = 0;
+  const entries = notifications.flatMap((n): HistoryEntry[] => {
+    const all = store.eventsByIds<NotificationEvent>(n.eventIds).map((e) => summariseEvent(e.id, e.payload));
+    const events = all.filter((e) => e.namespaces.length === 0 || e.namespaces.some(visible));
+    if (all.length > 0 && events.length === 0) {
+      hidden++;
+      return [];
+    }
+    for (const e of events) {
+      e.namespaces = e.namespaces.filter(visible);
+      if (e.scope !== "*") e.scope = e.namespaces.join(",");
+    }
     const protocol = n.channel === "slack" ? "http" : "smtp";
-    return {
+    const entry: HistoryEntry = {
       id: n.id,
       channel: n.channel,
       kind: n.kind,
@@ -230,7 +246,10 @@ export function notificationHistory(store: NotificationStore, filter: HistoryFil
         waitMs: a.waitMs,
       })),
     };
+    return [entry];
   });
+  // Hidden messages are not counted either (so `more` may say false while hidden ones were beyond the page).
+  const total = matching - hidden;
   return scrubDeep({ notifications: entries, total, more: total > entries.length }, secrets);
 }
 

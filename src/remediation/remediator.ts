@@ -704,7 +704,7 @@ export async function rollbackChange(
   const force = options.force ?? false;
   checkNamespace(runtime, change.namespace);
   if (change.rolledBackBy && !force) {
-    throw new ChangedError(`change ${changeId} was already rolled back by ${change.rolledBackBy}; nothing was changed (force: true restores its "before" state again)`);
+    throw new ChangedError(`change ${changeId} was already rolled back by ${change.rolledBackBy}; nothing was changed (force: true, or --force on the command line, restores its "before" state again)`);
   }
   const target = await openTarget(runtime, ref);
   await checkPatchAccess(target, ref);
@@ -717,7 +717,7 @@ export async function rollbackChange(
     const changed = changedSince(current, change);
     if (changed && !force) {
       throw new ChangedError(
-        `${describeRef(ref)} was changed after change ${changeId}: ${changed}. Rolling back would discard those later edits, so nothing was changed; pass force: true to restore the spec recorded before the change anyway`,
+        `${describeRef(ref)} was changed after change ${changeId}: ${changed}. Rolling back would discard those later edits, so nothing was changed; pass force: true (--force on the command line) to restore the spec recorded before the change anyway`,
       );
     }
     const base = strip(current);

@@ -138,7 +138,9 @@ export const listNotificationHistory = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   async handler(args, ctx) {
     const filter = parseHistoryQuery(args);
-    const result = notificationHistory(new NotificationStore(ctx.runtime.db()), filter, configuredSecrets(ctx.runtime.config.notifications));
+    const result = notificationHistory(new NotificationStore(ctx.runtime.db()), filter, configuredSecrets(ctx.runtime.config.notifications), (ns) =>
+      ctx.runtime.namespaceAllowed(ns),
+    );
     return { structured: { ...result }, text: historyText(result) };
   },
 });

@@ -134,7 +134,7 @@ test("dry run by default, --apply, approve / reject, history and rollback, each 
   t.regex(undoApproval.stdout, new RegExp(`change ${approvalChange} rolled back as change chg-`));
   const unforced = await cli(["fix", "rollback", result.changeId, "--rollout-timeout", "0", ...base]);
   t.is(unforced.code, 1, unforced.stderr);
-  t.regex(unforced.stderr, new RegExp(`was changed after change ${result.changeId}: its spec changed .*nothing was changed`));
+  t.regex(unforced.stderr, new RegExp(`was changed after change ${result.changeId}: its spec changed .*nothing was changed; pass force: true \\(--force on the command line\\)`));
   const forced = await cli(["fix", "rollback", result.changeId, "--force", "--rollout-timeout", "0", ...base]);
   t.is(forced.code, 0, forced.stderr);
   t.regex(forced.stdout, new RegExp(`change ${result.changeId} rolled back as change chg-[0-9a-f]{8} \\(forced over later edits\\)`));

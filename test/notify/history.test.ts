@@ -123,6 +123,21 @@ test("every message, newest first, with what it told, where it went, and every a
   }
 });
 
+test("namespace isolation: messages about namespaces the configuration hides are left out, as the audit log does", async (t) => {
+  if (!tool) return t.fail("list_notification_history is not in ALL_TOOLS");
+  const everything = (await tool.run({}, { runtime: rt, actor: "mcp:test" })).structured as unknown as HistoryResult;
+  const isolated = new Runtime({ ...runtimeConfig, namespaces: { deny: ["shop"] } }, bundle, demo, { databasePath: dbFile });
+  t.teardown(() => isolated.close());
+  const { structured, text } = await tool.run({}, { runtime: isolated, actor: "mcp:test" });
+  const result = structured as unknown as HistoryResult;
+  const aboutShop = (r: HistoryResult) => r.notifications.filter((n) => n.events.some((e) => e.namespaces.includes("shop")));
+  t.is(aboutShop(everything).length, 1, "the fix alert on shop is in the unrestricted history");
+  t.deepEqual(aboutShop(result), []);
+  t.is(result.total, everything.total - 1);
+  t.deepEqual(result.notifications.map((n) => n.id), everything.notifications.map((n) => n.id).filter((id) => id !== aboutShop(everything)[0]!.id));
+  t.false(text.includes("shop/web"));
+});
+
 test("filters: channel, to, status, eventType, kind, since/until, limit with more", async (t) => {
   const ids = async (args: Record<string, unknown>) => (await history(args)).result.notifications.map((n) => n.subject);
   const slackOnly = (await history({ channel: "slack" })).result;

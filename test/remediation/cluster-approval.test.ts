@@ -207,7 +207,7 @@ test("rollback restores the exact previous pod template and the labels the chang
   ]);
 
   const again = await t.throwsAsync(rollbackChange(runtime, "test", applied.changeId!), { instanceOf: ChangedError });
-  t.is(again?.message, `change ${applied.changeId} was already rolled back by ${result.changeId}; nothing was changed (force: true restores its "before" state again)`);
+  t.is(again?.message, `change ${applied.changeId} was already rolled back by ${result.changeId}; nothing was changed (force: true, or --force on the command line, restores its "before" state again)`);
 });
 
 test("rollback refuses when the workload changed after the change, and force restores the recorded spec", async (t) => {
@@ -224,7 +224,7 @@ test("rollback refuses when the workload changed after the change, and force res
   const refused = await t.throwsAsync(rollbackChange(runtime, "test", applied.changeId!), { instanceOf: ChangedError });
   t.is(
     refused?.message,
-    `Deployment rollback-edited/web was changed after change ${applied.changeId}: its spec changed (generation 3 now, 2 after the change). Rolling back would discard those later edits, so nothing was changed; pass force: true to restore the spec recorded before the change anyway`,
+    `Deployment rollback-edited/web was changed after change ${applied.changeId}: its spec changed (generation 3 now, 2 after the change). Rolling back would discard those later edits, so nothing was changed; pass force: true (--force on the command line) to restore the spec recorded before the change anyway`,
   );
   t.is((await admin.get("Deployment", "rollback-edited", "web")).metadata.resourceVersion, edited.metadata.resourceVersion);
 
