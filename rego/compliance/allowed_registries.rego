@@ -19,11 +19,12 @@ package kubepolicy.compliance.allowed_registries
 import data.lib.config
 import data.lib.images
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 allowed := [registry | some registry in config.value("allowedRegistries")]
 
 violation contains {
-	"msg": sprintf(`%s of %s uses image "%s", which is not from an allowed registry (%s)`, [k8s.describe(entry), k8s.workload, image, concat(", ", allowed)]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " uses image \"", text.str(image), "\", which is not from an allowed registry (", concat(", ", allowed), ")"]),
 	"path": concat("", [entry.pointer, "/image"]),
 } if {
 	count(allowed) > 0
@@ -39,7 +40,7 @@ from_allowed_registry(image) if {
 }
 
 # An empty list is "no policy", not "no registry allowed": say so instead of passing or failing every image.
-not_evaluated contains {"msg": sprintf("%s: config.allowedRegistries is empty, so image registries were not checked", [k8s.workload])} if {
+not_evaluated contains {"msg": concat("", [k8s.workload, ": config.allowedRegistries is empty, so image registries were not checked"])} if {
 	k8s.is_workload
 	count(allowed) == 0
 }

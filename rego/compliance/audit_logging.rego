@@ -17,6 +17,7 @@ package kubepolicy.compliance.audit_logging
 
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 annotation := "compliance.policy/audit-logging"
 
@@ -25,7 +26,7 @@ classification := k8s.labels["data-classification"]
 sensitive if classification in {"confidential", "restricted"}
 
 violation contains {
-	"msg": sprintf("%s is classified %s but lacks annotation %s: enabled", [k8s.workload, classification, annotation]),
+	"msg": concat("", [k8s.workload, " is classified ", text.str(classification), " but lacks annotation ", text.str(annotation), ": enabled"]),
 	"path": annotations_path,
 } if {
 	k8s.is_workload
@@ -34,7 +35,7 @@ violation contains {
 }
 
 violation contains {
-	"msg": sprintf(`%s is classified %s but sets annotation %s to "%v" (must be "enabled")`, [k8s.workload, classification, annotation, shown.value]),
+	"msg": concat("", [k8s.workload, " is classified ", text.str(classification), " but sets annotation ", text.str(annotation), " to \"", text.str(shown.value), "\" (must be \"enabled\")"]),
 	"path": shown.path,
 } if {
 	k8s.is_workload

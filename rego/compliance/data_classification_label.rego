@@ -15,13 +15,14 @@ package kubepolicy.compliance.data_classification_label
 
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 label := "data-classification"
 
 levels := ["public", "internal", "confidential", "restricted"]
 
 violation contains {
-	"msg": sprintf("%s has no label %s (one of %s)", [k8s.workload, label, concat(", ", levels)]),
+	"msg": concat("", [k8s.workload, " has no label ", text.str(label), " (one of ", concat(", ", levels), ")"]),
 	"path": labels_path,
 } if {
 	k8s.is_workload
@@ -29,7 +30,7 @@ violation contains {
 }
 
 violation contains {
-	"msg": sprintf(`%s sets label %s to "%v", which is not one of %s`, [k8s.workload, label, value, concat(", ", levels)]),
+	"msg": concat("", [k8s.workload, " sets label ", text.str(label), " to \"", text.str(value), "\", which is not one of ", concat(", ", levels)]),
 	"path": patch.pointer("/metadata", ["labels", label]),
 } if {
 	k8s.is_workload

@@ -17,9 +17,10 @@
 package kubepolicy.compliance.encrypted_volumes
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf(`%s of %s uses StorageClass "%s"%s, which is not marked encrypted`, [describe(volume), k8s.workload, class.name, default_note(class)]),
+	"msg": concat("", [text.str(describe(volume)), " of ", k8s.workload, " uses StorageClass \"", text.str(class.name), "\"", text.str(default_note(class)), ", which is not marked encrypted"]),
 	"path": volume.pointer,
 } if {
 	facts_known
@@ -29,24 +30,24 @@ violation contains {
 	not encrypted(storage)
 }
 
-not_evaluated contains {"msg": sprintf("%s: %s not known, so the encryption of its persistent volumes was not checked", [k8s.workload, concat(" and ", sort([fact_names[key] | some key in missing]))])} if {
+not_evaluated contains {"msg": concat("", [k8s.workload, ": ", concat(" and ", sort([fact_names[key] | some key in missing])), " not known, so the encryption of its persistent volumes was not checked"])} if {
 	not facts_known
 }
 
-not_evaluated contains {"msg": sprintf(`%s of %s: PersistentVolumeClaim "%s" is not in the context, so its StorageClass is unknown`, [describe(volume), k8s.workload, volume.claim])} if {
+not_evaluated contains {"msg": concat("", [text.str(describe(volume)), " of ", k8s.workload, ": PersistentVolumeClaim \"", text.str(volume.claim), "\" is not in the context, so its StorageClass is unknown"])} if {
 	facts_known
 	some volume in pvc_backed_volumes
 	volume.source == "claim"
 	not claim_of(volume)
 }
 
-not_evaluated contains {"msg": sprintf(`%s of %s requests no StorageClass (storageClassName ""), so the encryption of its PersistentVolume cannot be checked`, [describe(volume), k8s.workload])} if {
+not_evaluated contains {"msg": concat("", [text.str(describe(volume)), " of ", k8s.workload, " requests no StorageClass (storageClassName \"\"), so the encryption of its PersistentVolume cannot be checked"])} if {
 	facts_known
 	some volume in pvc_backed_volumes
 	requested_class(claim_of(volume)) == ""
 }
 
-not_evaluated contains {"msg": sprintf("%s of %s names no StorageClass and there is no default StorageClass", [describe(volume), k8s.workload])} if {
+not_evaluated contains {"msg": concat("", [text.str(describe(volume)), " of ", k8s.workload, " names no StorageClass and there is no default StorageClass"])} if {
 	facts_known
 	some volume in pvc_backed_volumes
 	claim := claim_of(volume)
@@ -54,7 +55,7 @@ not_evaluated contains {"msg": sprintf("%s of %s names no StorageClass and there
 	not default_class
 }
 
-not_evaluated contains {"msg": sprintf(`%s of %s uses StorageClass "%s", which is not in the context`, [describe(volume), k8s.workload, class.name])} if {
+not_evaluated contains {"msg": concat("", [text.str(describe(volume)), " of ", k8s.workload, " uses StorageClass \"", text.str(class.name), "\", which is not in the context"])} if {
 	facts_known
 	some volume in pvc_backed_volumes
 	class := class_of(claim_of(volume))
@@ -73,16 +74,16 @@ pvc_backed_volumes contains {"source": "template", "name": v.volume, "claim": v.
 	v.template
 }
 
-pvc_backed_volumes contains {"source": "ephemeral", "name": v.name, "claim": v.name, "pointer": sprintf("%s/volumes/%d", [k8s.pod_spec_pointer, i]), "template": v.ephemeral.volumeClaimTemplate} if {
+pvc_backed_volumes contains {"source": "ephemeral", "name": v.name, "claim": v.name, "pointer": concat("", [k8s.pod_spec_pointer, "/volumes/", text.int(i)]), "template": v.ephemeral.volumeClaimTemplate} if {
 	some i, v in k8s.volumes
 	is_object(v.ephemeral.volumeClaimTemplate)
 }
 
-describe(volume) := sprintf(`volume "%s" (claim "%s")`, [volume.name, volume.claim]) if volume.source == "claim"
+describe(volume) := concat("", ["volume \"", text.str(volume.name), "\" (claim \"", text.str(volume.claim), "\")"]) if volume.source == "claim"
 
-describe(volume) := sprintf(`volume claim template "%s"`, [volume.name]) if volume.source == "template"
+describe(volume) := concat("", ["volume claim template \"", text.str(volume.name), "\""]) if volume.source == "template"
 
-describe(volume) := sprintf(`ephemeral volume "%s"`, [volume.name]) if volume.source == "ephemeral"
+describe(volume) := concat("", ["ephemeral volume \"", text.str(volume.name), "\""]) if volume.source == "ephemeral"
 
 # Context facts: StorageClasses for any PVC-backed volume, the namespace's claims only for mounted claims.
 needed contains "storageClasses" if count(pvc_backed_volumes) > 0

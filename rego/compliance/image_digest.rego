@@ -17,9 +17,10 @@ package kubepolicy.compliance.image_digest
 
 import data.lib.images
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf(`%s of %s uses image "%s", which is not pinned by an @sha256 digest`, [k8s.describe(entry), k8s.workload, image]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " uses image \"", text.str(image), "\", which is not pinned by an @sha256 digest"]),
 	"path": concat("", [entry.pointer, "/image"]),
 } if {
 	some entry in k8s.containers

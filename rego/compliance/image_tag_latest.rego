@@ -17,9 +17,10 @@ package kubepolicy.compliance.image_tag_latest
 
 import data.lib.images
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf(`%s of %s uses image "%s" %s`, [k8s.describe(entry), k8s.workload, image, problem]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " uses image \"", text.str(image), "\" ", text.str(problem)]),
 	"path": concat("", [entry.pointer, "/image"]),
 } if {
 	some entry in k8s.containers

@@ -17,9 +17,10 @@ package kubepolicy.compliance.image_version_tag
 
 import data.lib.images
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf(`%s of %s uses image "%s", %s and is not pinned by digest`, [k8s.describe(entry), k8s.workload, image, problem(images.parse(image).tag)]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " uses image \"", text.str(image), "\", ", text.str(problem(images.parse(image).tag)), " and is not pinned by digest"]),
 	"path": concat("", [entry.pointer, "/image"]),
 } if {
 	some entry in k8s.containers
@@ -30,4 +31,4 @@ violation contains {
 
 problem(tag) := "which has no version tag" if tag == ""
 
-problem(tag) := sprintf(`whose tag "%s" is not a version (e.g. 1.4.2, v2.0)`, [tag]) if tag != ""
+problem(tag) := concat("", ["whose tag \"", text.str(tag), "\" is not a version (e.g. 1.4.2, v2.0)"]) if tag != ""

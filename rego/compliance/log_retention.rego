@@ -19,6 +19,7 @@ package kubepolicy.compliance.log_retention
 import data.lib.config
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 annotation := "compliance.policy/log-retention-days"
 
@@ -29,7 +30,7 @@ classification := k8s.labels["data-classification"]
 sensitive if classification in {"confidential", "restricted"}
 
 violation contains {
-	"msg": sprintf("%s is classified %s but lacks annotation %s (at least %v days)", [k8s.workload, classification, annotation, min_days]),
+	"msg": concat("", [k8s.workload, " is classified ", text.str(classification), " but lacks annotation ", text.str(annotation), " (at least ", text.str(min_days), " days)"]),
 	"path": annotations_path,
 } if {
 	k8s.is_workload
@@ -38,7 +39,7 @@ violation contains {
 }
 
 violation contains {
-	"msg": sprintf(`%s is classified %s but annotation %s is "%v", which is not a whole number of days (at least %v required)`, [k8s.workload, classification, annotation, shown.value, min_days]),
+	"msg": concat("", [k8s.workload, " is classified ", text.str(classification), " but annotation ", text.str(annotation), " is \"", text.str(shown.value), "\", which is not a whole number of days (at least ", text.str(min_days), " required)"]),
 	"path": shown.path,
 } if {
 	k8s.is_workload
@@ -48,7 +49,7 @@ violation contains {
 }
 
 violation contains {
-	"msg": sprintf("%s is classified %s but keeps logs for %v days (annotation %s), less than the required %v", [k8s.workload, classification, days(shown.value), annotation, min_days]),
+	"msg": concat("", [k8s.workload, " is classified ", text.str(classification), " but keeps logs for ", text.str(days(shown.value)), " days (annotation ", text.str(annotation), "), less than the required ", text.str(min_days)]),
 	"path": shown.path,
 } if {
 	k8s.is_workload
@@ -68,9 +69,9 @@ retained if {
 }
 
 # Annotation values are strings; a bare YAML number is read the same way. Undefined unless a whole number.
-days(value) := to_number(text) if {
-	text := trim_space(sprintf("%v", [value]))
-	regex.match(`^[0-9]+$`, text)
+days(value) := to_number(digits) if {
+	digits := trim_space(text.str(value))
+	regex.match(`^[0-9]+$`, digits)
 }
 
 # The value the message quotes: the workload's own annotation first, then the pod template's.

@@ -37,7 +37,7 @@ labels_path := "/metadata/labels" if is_object(k8s.obj.metadata.labels)
 else := "/metadata"
 
 violation contains {
-	"msg": sprintf("%s is missing cost allocation labels: %s", [k8s.workload, concat(", ", missing)]),
+	"msg": concat("", [k8s.workload, " is missing cost allocation labels: ", concat(", ", missing)]),
 	"path": labels_path,
 } if {
 	k8s.is_workload

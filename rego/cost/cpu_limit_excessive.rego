@@ -16,9 +16,10 @@ package kubepolicy.cost.cpu_limit_excessive
 import data.lib.config
 import data.lib.kubernetes as k8s
 import data.lib.quantity
+import data.lib.text
 
 violation contains {
-	"msg": sprintf("%s of %s sets resources.limits.cpu to %v, above the maximum of %v", [k8s.describe(entry), k8s.workload, limit, maximum]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " sets resources.limits.cpu to ", text.str(limit), ", above the maximum of ", text.str(maximum)]),
 	"path": concat("", [entry.pointer, "/resources/limits/cpu"]),
 } if {
 	maximum := config.value("maxCpuLimit")

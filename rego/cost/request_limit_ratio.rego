@@ -17,15 +17,13 @@ package kubepolicy.cost.request_limit_ratio
 import data.lib.config
 import data.lib.kubernetes as k8s
 import data.lib.quantity
+import data.lib.text
 
 resource_names := ["cpu", "memory"]
 
 violation contains {
-	"msg": sprintf(
-		"%s of %s has a %s limit/request ratio of %v (limit %v, request %v), above the maximum of %v",
-		[k8s.describe(entry), k8s.workload, resource, rounded(ratio), limit, request, maximum],
-	),
-	"path": sprintf("%s/resources/limits/%s", [entry.pointer, resource]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has a ", text.str(resource), " limit/request ratio of ", text.str(rounded(ratio)), " (limit ", text.str(limit), ", request ", text.str(request), "), above the maximum of ", text.str(maximum)]),
+	"path": concat("", [entry.pointer, "/resources/limits/", text.str(resource)]),
 } if {
 	maximum := quantity.parse(config.value("maxLimitRequestRatio"))
 	some entry in k8s.resourced_containers

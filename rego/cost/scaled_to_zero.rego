@@ -18,7 +18,7 @@ import data.lib.kubernetes as k8s
 scalable_kinds := {"Deployment", "StatefulSet"}
 
 violation contains {
-	"msg": sprintf("%s is scaled to zero (spec.replicas: 0)", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " is scaled to zero (spec.replicas: 0)"]),
 	"path": "/spec/replicas",
 } if {
 	scalable_kinds[k8s.kind]

@@ -5,6 +5,7 @@ import data.lib.kubernetes as k8s
 import data.lib.patch
 import data.lib.quantity
 import data.lib.selectors
+import data.lib.text
 
 test_quantities_compare_by_value if {
 	quantity.parse("500m") == 0.5
@@ -19,6 +20,8 @@ test_quantities_compare_by_value if {
 	quantity.parse(".5") == 0.5
 	quantity.parse("2e-3") == 0.002
 	quantity.parse("100n") < quantity.parse("1u")
+	quantity.parse("1E3") == 1000
+	quantity.parse("1.5e3m") == 1.5
 }
 
 test_images_of_the_object_are_parsed_from_the_memo if {
@@ -33,6 +36,9 @@ test_quantity_rejects_garbage if {
 	not quantity.parse("1.2.3")
 	not quantity.parse("0x10")
 	not quantity.parse("1e")
+	not quantity.parse("5mi")
+	not quantity.parse("2Kb")
+	not quantity.parse("m")
 	quantity.valid("0")
 }
 
@@ -81,4 +87,25 @@ test_containers_of_every_kind if {
 	count(k8s.containers) == 0 with input as {"object": {"kind": "ConfigMap", "metadata": {"name": "p"}}}
 	k8s.known("networkPolicies") with input as {"object": {}, "context": {"networkPolicies": []}}
 	not k8s.known("networkPolicies") with input as {"object": {}, "context": {}}
+}
+
+test_text_str if {
+	text.str("web") == "web"
+	text.str(5) == "5"
+	text.str(0.5) == "0.5"
+	text.str(true) == "true"
+	text.str(null) == "null"
+}
+
+test_text_quote if {
+	text.quote("web") == `"web"`
+	text.quote(`say "hi"`) == `"say \"hi\""`
+	text.quote(3) == `"3"`
+}
+
+test_text_int if {
+	text.int(0) == "0"
+	text.int(12) == "12"
+	text.int(2.5) == "2.5"
+	text.int("x") == "x"
 }

@@ -51,17 +51,14 @@ parsed[q] := parse_string(q) if {
 	is_string(q)
 }
 
-parse_string(q) := value if {
+# The suffix is the run of suffix letters at the end ("Mi" of "512Mi", "" of "1e3": an exponent ends in
+# a digit), so one split instead of trying every suffix; an unknown run ("mi", "Kb") parses to nothing.
+parse_string(q) := scale(to_number(number), suffix) if {
 	s := trim_space(q)
-	candidates := {v |
-		some suffix in suffix_names
-		endswith(s, suffix)
-		number := trim_suffix(s, suffix)
-		numeric(number)
-		v := scale(to_number(number), suffix)
-	}
-	count(candidates) == 1
-	some value in candidates
+	number := trim_right(s, "numkMGTPEi")
+	suffix := substring(s, count(number), -1)
+	suffix in suffix_names
+	numeric(number)
 }
 
 suffix_names := object.keys(multipliers) | object.keys(divisors)

@@ -15,6 +15,7 @@
 package kubepolicy.operations.backup_annotation
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 backup_annotation := "backup.velero.io/backup-volumes"
 
@@ -40,10 +41,7 @@ where := "pod" if k8s.kind == "Pod"
 else := "pod template"
 
 violation contains {
-	"msg": sprintf(
-		"%s mounts PersistentVolumeClaim volumes (%s) but its %s has no %s annotation",
-		[k8s.workload, concat(", ", volume_names), where, backup_annotation],
-	),
+	"msg": concat("", [k8s.workload, " mounts PersistentVolumeClaim volumes (", concat(", ", volume_names), ") but its ", text.str(where), " has no ", text.str(backup_annotation), " annotation"]),
 	"path": annotations_path,
 } if {
 	k8s.is_workload

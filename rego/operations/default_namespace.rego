@@ -24,7 +24,7 @@ namespace_set if {
 
 # A manifest without a namespace lands wherever it is applied; say so rather than claim it is in default.
 violation contains {
-	"msg": sprintf("%s sets no metadata.namespace, so it is created in the default namespace unless applied to another one", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " sets no metadata.namespace, so it is created in the default namespace unless applied to another one"]),
 	"path": "/metadata",
 } if {
 	k8s.is_workload
@@ -32,7 +32,7 @@ violation contains {
 }
 
 violation contains {
-	"msg": sprintf("%s is in the default namespace", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " is in the default namespace"]),
 	"path": "/metadata/namespace",
 } if {
 	k8s.is_workload

@@ -19,6 +19,7 @@ package kubepolicy.operations.image_pull_policy
 import data.lib.images
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 # Kubernetes defaults imagePullPolicy to Always for :latest or no tag (without digest), else IfNotPresent.
 default_policy(image) := "Always" if {
@@ -46,10 +47,7 @@ violation contains {
 	policy := default_policy(image)
 	policy != "Always"
 	path := entry.pointer
-	msg := sprintf(
-		"%s of %s runs mutable image \"%s\" with imagePullPolicy unset, which defaults to %s for this tag",
-		[k8s.describe(entry), k8s.workload, image, policy],
-	)
+	msg := concat("", [k8s.describe(entry), " of ", k8s.workload, " runs mutable image \"", text.str(image), "\" with imagePullPolicy unset, which defaults to ", text.str(policy), " for this tag"])
 }
 
 violation contains {
@@ -64,8 +62,5 @@ violation contains {
 	policy := set_policy(entry.container)
 	policy != "Always"
 	path := concat("", [entry.pointer, "/imagePullPolicy"])
-	msg := sprintf(
-		"%s of %s runs mutable image \"%s\" with imagePullPolicy %s",
-		[k8s.describe(entry), k8s.workload, image, policy],
-	)
+	msg := concat("", [k8s.describe(entry), " of ", k8s.workload, " runs mutable image \"", text.str(image), "\" with imagePullPolicy ", text.str(policy)])
 }

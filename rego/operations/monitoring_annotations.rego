@@ -15,6 +15,7 @@ package kubepolicy.operations.monitoring_annotations
 
 import data.lib.kubernetes as k8s
 import data.lib.selectors
+import data.lib.text
 
 scrape_annotation := "prometheus.io/scrape"
 
@@ -87,7 +88,7 @@ where := "pod" if k8s.kind == "Pod"
 else := "pod template"
 
 violation contains {
-	"msg": sprintf("%s has no %s annotation on its %s and no ServiceMonitor selects it", [k8s.workload, scrape_annotation, where]),
+	"msg": concat("", [k8s.workload, " has no ", text.str(scrape_annotation), " annotation on its ", text.str(where), " and no ServiceMonitor selects it"]),
 	"path": annotations_path,
 } if {
 	applies
@@ -95,19 +96,13 @@ violation contains {
 	not scraped
 }
 
-not_evaluated contains {"msg": sprintf(
-	"%s: ServiceMonitors exist in namespace %s but its Services are not known, so whether one selects the pods cannot be told",
-	[k8s.workload, k8s.namespace],
-)} if {
+not_evaluated contains {"msg": concat("", [k8s.workload, ": ServiceMonitors exist in namespace ", k8s.namespace, " but its Services are not known, so whether one selects the pods cannot be told"])} if {
 	applies
 	k8s.known("serviceMonitors")
 	not decidable
 }
 
-not_evaluated contains {"msg": sprintf(
-	"%s: the ServiceMonitors of namespace %s are not known, so whether one selects the pods cannot be told",
-	[k8s.workload, k8s.namespace],
-)} if {
+not_evaluated contains {"msg": concat("", [k8s.workload, ": the ServiceMonitors of namespace ", k8s.namespace, " are not known, so whether one selects the pods cannot be told"])} if {
 	applies
 	not k8s.known("serviceMonitors")
 }

@@ -37,7 +37,7 @@ annotations_path := "/metadata/annotations" if is_object(k8s.obj.metadata.annota
 else := "/metadata"
 
 violation contains {
-	"msg": sprintf("%s is missing documentation annotations: %s", [k8s.workload, concat(", ", missing)]),
+	"msg": concat("", [k8s.workload, " is missing documentation annotations: ", concat(", ", missing)]),
 	"path": annotations_path,
 } if {
 	k8s.is_workload

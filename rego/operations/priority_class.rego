@@ -23,7 +23,7 @@ has_priority_class if {
 }
 
 violation contains {
-	"msg": sprintf("%s sets no priorityClassName in its pod spec", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " sets no priorityClassName in its pod spec"]),
 	"path": k8s.pod_spec_pointer,
 } if {
 	config.production

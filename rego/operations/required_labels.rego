@@ -80,7 +80,7 @@ fix_field := {"fix": fix} if count(fixable) > 0
 
 violation contains object.union(
 	{
-		"msg": sprintf("%s is missing required labels: %s", [k8s.workload, concat(", ", missing)]),
+		"msg": concat("", [k8s.workload, " is missing required labels: ", concat(", ", missing)]),
 		"path": labels_path,
 	},
 	fix_field,

@@ -16,6 +16,7 @@
 package kubepolicy.operations.rolling_update_strategy
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 rolling_update := {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
 
@@ -26,17 +27,14 @@ strategy := k8s.obj.spec.strategy if is_object(k8s.obj.spec.strategy)
 strategy_type := object.get(strategy, "type", "RollingUpdate")
 
 problem := {
-	"msg": sprintf("%s uses spec.strategy.type Recreate, which stops every pod before starting new ones", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " uses spec.strategy.type Recreate, which stops every pod before starting new ones"]),
 	"path": "/spec/strategy/type",
 } if {
 	strategy_type == "Recreate"
 }
 
 problem := {
-	"msg": sprintf(
-		"%s sets spec.strategy.rollingUpdate.maxUnavailable to %v, which lets a rollout stop every pod at once",
-		[k8s.workload, max_unavailable],
-	),
+	"msg": concat("", [k8s.workload, " sets spec.strategy.rollingUpdate.maxUnavailable to ", text.str(max_unavailable), ", which lets a rollout stop every pod at once"]),
 	"path": "/spec/strategy/rollingUpdate/maxUnavailable",
 } if {
 	strategy_type == "RollingUpdate"
@@ -71,7 +69,7 @@ violation contains {
 }
 
 violation contains {
-	"msg": sprintf("%s (it mounts PersistentVolumeClaims: switch only if they allow ReadWriteMany or the pod stays on one node)", [problem.msg]),
+	"msg": concat("", [text.str(problem.msg), " (it mounts PersistentVolumeClaims: switch only if they allow ReadWriteMany or the pod stays on one node)"]),
 	"path": problem.path,
 } if {
 	k8s.kind == "Deployment"

@@ -23,7 +23,7 @@ import data.lib.patch
 import data.lib.quantity
 
 violation contains {
-	"msg": sprintf("%s of %s has no CPU limit (resources.limits.cpu)", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no CPU limit (resources.limits.cpu)"]),
 	"path": closest_parent(entry),
 	"fix": patch.set(entry.container, entry.pointer, ["resources", "limits", "cpu"], limit(entry.container)),
 } if {

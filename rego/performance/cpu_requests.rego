@@ -22,7 +22,7 @@ import data.lib.kubernetes as k8s
 import data.lib.patch
 
 violation contains {
-	"msg": sprintf("%s of %s has no CPU request (resources.requests.cpu)", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no CPU request (resources.requests.cpu)"]),
 	"path": closest_parent(entry),
 	"fix": patch.set(entry.container, entry.pointer, ["resources", "requests", "cpu"], config.fix_default("cpuRequest")),
 } if {

@@ -17,7 +17,7 @@ package kubepolicy.performance.liveness_probe
 import data.lib.kubernetes as k8s
 
 violation contains {
-	"msg": sprintf("%s of %s has no livenessProbe", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no livenessProbe"]),
 	"path": entry.pointer,
 } if {
 	not k8s.is_batch

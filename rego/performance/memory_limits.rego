@@ -23,7 +23,7 @@ import data.lib.patch
 import data.lib.quantity
 
 violation contains {
-	"msg": sprintf("%s of %s has no memory limit (resources.limits.memory)", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no memory limit (resources.limits.memory)"]),
 	"path": closest_parent(entry),
 	"fix": patch.set(entry.container, entry.pointer, ["resources", "limits", "memory"], limit(entry.container)),
 } if {

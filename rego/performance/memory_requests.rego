@@ -23,7 +23,7 @@ import data.lib.kubernetes as k8s
 import data.lib.patch
 
 violation contains {
-	"msg": sprintf("%s of %s has no memory request (resources.requests.memory)", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no memory request (resources.requests.memory)"]),
 	"path": closest_parent(entry),
 	"fix": patch.set(entry.container, entry.pointer, ["resources", "requests", "memory"], config.fix_default("memoryRequest")),
 } if {

@@ -19,6 +19,7 @@ package kubepolicy.performance.pod_anti_affinity
 
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 violation contains {"msg": msg, "path": path, "fix": fix} if {
 	unspread
@@ -39,15 +40,12 @@ unspread if {
 	not spread
 }
 
-msg := sprintf(
-	"%s %s but sets neither affinity.podAntiAffinity nor topologySpreadConstraints, so its pods can all land on one node",
-	[k8s.workload, replica_text],
-)
+msg := concat("", [k8s.workload, " ", text.str(replica_text), " but sets neither affinity.podAntiAffinity nor topologySpreadConstraints, so its pods can all land on one node"])
 
-replica_text := sprintf("runs %v replicas", [k8s.replicas]) if {
+replica_text := concat("", ["runs ", text.str(k8s.replicas), " replicas"]) if {
 	is_number(k8s.replicas)
 	k8s.replicas > 1
-} else := sprintf("can be scaled to %v replicas by a HorizontalPodAutoscaler", [hpa_max]) if {
+} else := concat("", ["can be scaled to ", text.str(hpa_max), " replicas by a HorizontalPodAutoscaler"]) if {
 	is_number(k8s.replicas)
 	k8s.replicas > 0
 	hpa_max > 1

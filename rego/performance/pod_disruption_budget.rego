@@ -17,9 +17,10 @@ package kubepolicy.performance.pod_disruption_budget
 
 import data.lib.kubernetes as k8s
 import data.lib.selectors
+import data.lib.text
 
 violation contains {
-	"msg": sprintf("%s %s but no PodDisruptionBudget selects its pods", [k8s.workload, replica_text]),
+	"msg": concat("", [k8s.workload, " ", text.str(replica_text), " but no PodDisruptionBudget selects its pods"]),
 	"path": k8s.pod_metadata_pointer,
 } if {
 	k8s.is_replicated
@@ -28,10 +29,7 @@ violation contains {
 	not covered
 }
 
-not_evaluated contains {"msg": sprintf(
-	"%s %s, but the PodDisruptionBudgets of namespace %q are not known",
-	[k8s.workload, replica_text, k8s.namespace],
-)} if {
+not_evaluated contains {"msg": concat("", [k8s.workload, " ", text.str(replica_text), ", but the PodDisruptionBudgets of namespace ", text.quote(k8s.namespace), " are not known"])} if {
 	k8s.is_replicated
 	replica_text
 	not k8s.known("podDisruptionBudgets")
@@ -47,10 +45,10 @@ covered if {
 	selectors.matches(selector, k8s.pod_labels)
 }
 
-replica_text := sprintf("runs %v replicas", [k8s.replicas]) if {
+replica_text := concat("", ["runs ", text.str(k8s.replicas), " replicas"]) if {
 	is_number(k8s.replicas)
 	k8s.replicas > 1
-} else := sprintf("can be scaled to %v replicas by a HorizontalPodAutoscaler", [hpa_max]) if {
+} else := concat("", ["can be scaled to ", text.str(hpa_max), " replicas by a HorizontalPodAutoscaler"]) if {
 	is_number(k8s.replicas)
 	k8s.replicas > 0
 	hpa_max > 1

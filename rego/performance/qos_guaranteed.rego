@@ -21,10 +21,7 @@ import data.lib.kubernetes as k8s
 import data.lib.quantity
 
 violation contains {
-	"msg": sprintf(
-		"%s does not get the Guaranteed QoS class: CPU and memory requests must equal limits in %s",
-		[k8s.workload, concat(", ", sort(offenders))],
-	),
+	"msg": concat("", [k8s.workload, " does not get the Guaranteed QoS class: CPU and memory requests must equal limits in ", concat(", ", sort(offenders))]),
 	"path": k8s.pod_spec_pointer,
 } if {
 	config.production

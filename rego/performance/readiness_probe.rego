@@ -18,7 +18,7 @@ package kubepolicy.performance.readiness_probe
 import data.lib.kubernetes as k8s
 
 violation contains {
-	"msg": sprintf("%s of %s has no readinessProbe", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no readinessProbe"]),
 	"path": entry.pointer,
 } if {
 	not k8s.is_batch

@@ -20,12 +20,10 @@ package kubepolicy.performance.replicas_minimum
 import data.lib.config
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 violation contains {
-	"msg": sprintf(
-		"%s runs %v %s, below the minimum of %v, and no HorizontalPodAutoscaler manages it",
-		[k8s.workload, k8s.replicas, replica_word, min_replicas],
-	),
+	"msg": concat("", [k8s.workload, " runs ", text.str(k8s.replicas), " ", text.str(replica_word), ", below the minimum of ", text.str(min_replicas), ", and no HorizontalPodAutoscaler manages it"]),
 	"path": path,
 	"fix": patch.set(k8s.obj, "", ["spec", "replicas"], min_replicas),
 } if {
@@ -34,10 +32,7 @@ violation contains {
 	not managed_by_hpa
 }
 
-not_evaluated contains {"msg": sprintf(
-	"%s runs %v %s, below the minimum of %v, but the HorizontalPodAutoscalers of namespace %q are not known",
-	[k8s.workload, k8s.replicas, replica_word, min_replicas, k8s.namespace],
-)} if {
+not_evaluated contains {"msg": concat("", [k8s.workload, " runs ", text.str(k8s.replicas), " ", text.str(replica_word), ", below the minimum of ", text.str(min_replicas), ", but the HorizontalPodAutoscalers of namespace ", text.quote(k8s.namespace), " are not known"])} if {
 	below_minimum
 	not k8s.known("horizontalPodAutoscalers")
 }

@@ -16,9 +16,10 @@
 package kubepolicy.performance.resource_quota
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf("namespace %q of %s has no ResourceQuota", [k8s.namespace, k8s.workload]),
+	"msg": concat("", ["namespace ", text.quote(k8s.namespace), " of ", k8s.workload, " has no ResourceQuota"]),
 	"path": path,
 } if {
 	k8s.is_workload
@@ -26,10 +27,7 @@ violation contains {
 	not has_quota
 }
 
-not_evaluated contains {"msg": sprintf(
-	"the ResourceQuotas of namespace %q are not known, so whether %s is under a quota cannot be checked",
-	[k8s.namespace, k8s.workload],
-)} if {
+not_evaluated contains {"msg": concat("", ["the ResourceQuotas of namespace ", text.quote(k8s.namespace), " are not known, so whether ", k8s.workload, " is under a quota cannot be checked"])} if {
 	k8s.is_workload
 	not k8s.known("resourceQuotas")
 }

@@ -18,13 +18,14 @@
 package kubepolicy.security.container_runtime_socket
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 # File names of the runtime sockets (Docker, containerd, CRI-O).
 socket_files := {"docker.sock", "containerd.sock", "crio.sock"}
 
 violation contains {
-	"msg": sprintf("%s mounts the container runtime socket %q through hostPath volume %q", [k8s.workload, host_path, object.get(v, "name", sprintf("#%d", [i]))]),
-	"path": sprintf("%s/volumes/%d/hostPath/path", [k8s.pod_spec_pointer, i]),
+	"msg": concat("", [k8s.workload, " mounts the container runtime socket ", text.quote(host_path), " through hostPath volume ", text.quote(object.get(v, "name", concat("", ["#", text.int(i)])))]),
+	"path": concat("", [k8s.pod_spec_pointer, "/volumes/", text.int(i), "/hostPath/path"]),
 } if {
 	k8s.is_workload
 	some i, v in k8s.volumes

@@ -27,7 +27,7 @@ dangerous_names := {"ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE",
 # The fix replaces the whole list with the other capabilities, in their order: removing entries by index would
 # shift the later indices between operations.
 violation contains {
-	"msg": sprintf("%s of %s adds dangerous capabilities: %s (securityContext.capabilities.add)", [k8s.describe(entry), k8s.workload, concat(", ", found)]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " adds dangerous capabilities: ", concat(", ", found), " (securityContext.capabilities.add)"]),
 	"path": path,
 	"fix": [{"op": "replace", "path": path, "value": kept}],
 } if {

@@ -18,9 +18,10 @@
 package kubepolicy.security.default_service_account
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf("%s runs under the default service account (serviceAccountName %s)", [k8s.workload, rendered]),
+	"msg": concat("", [k8s.workload, " runs under the default service account (serviceAccountName ", text.str(rendered), ")"]),
 	"path": field_pointer,
 } if {
 	k8s.is_workload

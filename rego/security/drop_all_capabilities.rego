@@ -25,7 +25,7 @@ import data.lib.patch
 keys := ["securityContext", "capabilities", "drop"]
 
 violation contains {
-	"msg": sprintf("%s of %s does not drop ALL capabilities (securityContext.capabilities.drop)", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " does not drop ALL capabilities (securityContext.capabilities.drop)"]),
 	"path": located(entry.container, entry.pointer, keys),
 	"fix": fix(entry),
 } if {

@@ -24,7 +24,7 @@ import data.lib.patch
 
 # Once per workload: the field belongs to the pod spec.
 violation contains {
-	"msg": sprintf("%s shares the host IPC namespace (hostIPC: true)", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " shares the host IPC namespace (hostIPC: true)"]),
 	"path": patch.pointer(k8s.pod_spec_pointer, ["hostIPC"]),
 	"fix": patch.remove(k8s.pod_spec_pointer, ["hostIPC"]),
 } if {

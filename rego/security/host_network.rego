@@ -25,7 +25,7 @@ import data.lib.patch
 # Once per workload: the field belongs to the pod spec.
 # High risk: the pod gets a pod IP instead of the node's, so clients addressing the node and dnsPolicy ClusterFirstWithHostNet change behaviour.
 violation contains {
-	"msg": sprintf("%s shares the host network namespace (hostNetwork: true)", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " shares the host network namespace (hostNetwork: true)"]),
 	"path": patch.pointer(k8s.pod_spec_pointer, ["hostNetwork"]),
 	"fix": patch.remove(k8s.pod_spec_pointer, ["hostNetwork"]),
 } if {

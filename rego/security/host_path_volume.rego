@@ -18,10 +18,11 @@
 package kubepolicy.security.host_path_volume
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 violation contains {
-	"msg": sprintf("%s mounts hostPath volume %q (host path %q)", [k8s.workload, volume_name(v, i), object.get(v.hostPath, "path", "")]),
-	"path": sprintf("%s/volumes/%d", [k8s.pod_spec_pointer, i]),
+	"msg": concat("", [k8s.workload, " mounts hostPath volume ", text.quote(volume_name(v, i)), " (host path ", text.quote(object.get(v.hostPath, "path", "")), ")"]),
+	"path": concat("", [k8s.pod_spec_pointer, "/volumes/", text.int(i)]),
 } if {
 	k8s.is_workload
 	some i, v in k8s.volumes
@@ -30,4 +31,4 @@ violation contains {
 
 volume_name(v, _) := v.name
 
-volume_name(v, i) := sprintf("#%d", [i]) if not v.name
+volume_name(v, i) := concat("", ["#", text.int(i)]) if not v.name

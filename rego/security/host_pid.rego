@@ -24,7 +24,7 @@ import data.lib.patch
 
 # Once per workload: the field belongs to the pod spec.
 violation contains {
-	"msg": sprintf("%s shares the host process ID namespace (hostPID: true)", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " shares the host process ID namespace (hostPID: true)"]),
 	"path": patch.pointer(k8s.pod_spec_pointer, ["hostPID"]),
 	"fix": patch.remove(k8s.pod_spec_pointer, ["hostPID"]),
 } if {

@@ -21,10 +21,11 @@ package kubepolicy.security.host_port
 
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 # Once per offending port. hostPort: 0 means unset to Kubernetes (and to the Pod Security Standards), so it is ignored.
 violation contains {
-	"msg": sprintf("%s of %s binds host port %v (ports[%d].hostPort, containerPort %v)", [k8s.describe(entry), k8s.workload, port.hostPort, i, object.get(port, "containerPort", "?")]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " binds host port ", text.str(port.hostPort), " (ports[", text.int(i), "].hostPort, containerPort ", text.str(object.get(port, "containerPort", "?")), ")"]),
 	"path": path,
 	"fix": [{"op": "remove", "path": path}],
 } if {

@@ -18,6 +18,7 @@ package kubepolicy.security.image_vulnerabilities
 
 import data.lib.config
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 label_kind := "trivy-operator.resource.kind"
 
@@ -27,19 +28,19 @@ label_namespace := "trivy-operator.resource.namespace"
 
 label_container := "trivy-operator.container.name"
 
-not_evaluated contains {"msg": sprintf("trivy-operator VulnerabilityReports are not available (is trivy-operator installed?), so the images of %s cannot be checked", [k8s.workload])} if {
+not_evaluated contains {"msg": concat("", ["trivy-operator VulnerabilityReports are not available (is trivy-operator installed?), so the images of ", k8s.workload, " cannot be checked"])} if {
 	k8s.is_workload
 	not k8s.known("vulnerabilityReports")
 }
 
-not_evaluated contains {"msg": sprintf("no trivy-operator VulnerabilityReport exists for %s yet (not scanned yet)", [k8s.workload])} if {
+not_evaluated contains {"msg": concat("", ["no trivy-operator VulnerabilityReport exists for ", k8s.workload, " yet (not scanned yet)"])} if {
 	k8s.is_workload
 	k8s.known("vulnerabilityReports")
 	count(reports) == 0
 }
 
 violation contains {
-	"msg": sprintf("%s of %s runs image %q with critical vulnerabilities: %v (maximum %v; VulnerabilityReport %q)", [k8s.describe(entry), k8s.workload, object.get(entry.container, "image", ""), critical, maximum, report_name]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " runs image ", text.quote(object.get(entry.container, "image", "")), " with critical vulnerabilities: ", text.str(critical), " (maximum ", text.str(maximum), "; VulnerabilityReport ", text.quote(report_name), ")"]),
 	"path": entry.pointer,
 } if {
 	some report in reports

@@ -19,14 +19,15 @@ package kubepolicy.security.network_policy
 
 import data.lib.kubernetes as k8s
 import data.lib.selectors
+import data.lib.text
 
-not_evaluated contains {"msg": sprintf("the NetworkPolicies of namespace %q are not known, so whether any selects the pods of %s cannot be told", [k8s.namespace, k8s.workload])} if {
+not_evaluated contains {"msg": concat("", ["the NetworkPolicies of namespace ", text.quote(k8s.namespace), " are not known, so whether any selects the pods of ", k8s.workload, " cannot be told"])} if {
 	k8s.is_workload
 	not k8s.known("networkPolicies")
 }
 
 violation contains {
-	"msg": sprintf("no NetworkPolicy with Ingress rules in namespace %q selects the pods of %s", [k8s.namespace, k8s.workload]),
+	"msg": concat("", ["no NetworkPolicy with Ingress rules in namespace ", text.quote(k8s.namespace), " selects the pods of ", k8s.workload]),
 	"path": labels_pointer,
 } if {
 	k8s.is_workload

@@ -32,7 +32,7 @@ violation contains finding if {
 	not entry.container.securityContext.allowPrivilegeEscalation == false
 	finding := with_fix(
 		{
-			"msg": sprintf("%s of %s does not set securityContext.allowPrivilegeEscalation: false", [k8s.describe(entry), k8s.workload]),
+			"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " does not set securityContext.allowPrivilegeEscalation: false"]),
 			"path": located(entry.container, entry.pointer, keys),
 		},
 		entry,

@@ -20,7 +20,7 @@ package kubepolicy.security.privileged_container
 import data.lib.kubernetes as k8s
 
 violation contains {
-	"msg": sprintf("%s of %s runs privileged (securityContext.privileged: true)", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " runs privileged (securityContext.privileged: true)"]),
 	"path": path,
 	"fix": [{"op": "replace", "path": path, "value": false}],
 } if {

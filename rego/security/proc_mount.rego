@@ -22,7 +22,7 @@ package kubepolicy.security.proc_mount
 import data.lib.kubernetes as k8s
 
 violation contains {
-	"msg": sprintf("%s of %s sets securityContext.procMount: Unmasked", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " sets securityContext.procMount: Unmasked"]),
 	"path": path,
 	"fix": [{"op": "replace", "path": path, "value": "Default"}],
 } if {

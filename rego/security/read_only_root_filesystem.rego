@@ -26,7 +26,7 @@ keys := ["securityContext", "readOnlyRootFilesystem"]
 
 # High risk: an application that writes outside its volumes fails once the root filesystem is read-only.
 violation contains {
-	"msg": sprintf("%s of %s does not set securityContext.readOnlyRootFilesystem: true", [k8s.describe(entry), k8s.workload]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " does not set securityContext.readOnlyRootFilesystem: true"]),
 	"path": located(entry.container, entry.pointer, keys),
 	"fix": patch.set(entry.container, entry.pointer, keys, true),
 } if {

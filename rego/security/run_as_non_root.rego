@@ -22,6 +22,7 @@ package kubepolicy.security.run_as_non_root
 
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 non_root_keys := ["securityContext", "runAsNonRoot"]
 
@@ -29,7 +30,7 @@ violation contains finding if {
 	some entry in k8s.containers
 	problem := problem_of(entry)
 	base := {
-		"msg": sprintf("%s of %s %s", [k8s.describe(entry), k8s.workload, problem.text]),
+		"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " ", text.str(problem.text)]),
 		"path": problem.path,
 	}
 	finding := with_fix(base, entry)

@@ -21,6 +21,7 @@ package kubepolicy.security.seccomp_profile
 
 import data.lib.kubernetes as k8s
 import data.lib.patch
+import data.lib.text
 
 confined_types := {"RuntimeDefault", "Localhost"}
 
@@ -42,7 +43,7 @@ effective_type(c) := pod_type if container_type(c) == ""
 # The container sets a profile of its own that is not confining (Unconfined): only the
 # container-level field can fix it.
 violation contains {
-	"msg": sprintf("%s of %s sets securityContext.seccompProfile.type: %s", [k8s.describe(entry), k8s.workload, container_type(entry.container)]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " sets securityContext.seccompProfile.type: ", text.str(container_type(entry.container))]),
 	"path": path,
 	"fix": [{"op": "replace", "path": path, "value": "RuntimeDefault"}],
 } if {
@@ -56,7 +57,7 @@ violation contains {
 # The container inherits the pod's profile, which is absent or Unconfined: set it on the pod.
 # Every such container carries the same pod-level operation.
 violation contains {
-	"msg": sprintf("%s of %s has no RuntimeDefault or Localhost seccomp profile (%s)", [k8s.describe(entry), k8s.workload, pod_reason]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no RuntimeDefault or Localhost seccomp profile (", text.str(pod_reason), ")"]),
 	"path": inherited_path(entry),
 	"fix": patch.set(k8s.pod_spec, k8s.pod_spec_pointer, type_keys, "RuntimeDefault"),
 } if {
@@ -68,7 +69,7 @@ violation contains {
 
 pod_reason := "neither the pod nor the container sets securityContext.seccompProfile" if pod_type == ""
 
-pod_reason := sprintf("the pod sets securityContext.seccompProfile.type: %s", [pod_type]) if pod_type != ""
+pod_reason := concat("", ["the pod sets securityContext.seccompProfile.type: ", text.str(pod_type)]) if pod_type != ""
 
 # The pod's own field when it sets one, else the container (the closest existing parent).
 inherited_path(_) := patch.pointer(k8s.pod_spec_pointer, type_keys) if pod_type != ""

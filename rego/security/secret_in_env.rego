@@ -18,18 +18,19 @@
 package kubepolicy.security.secret_in_env
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 # Never put the value in the message: name the container and the variable only.
 violation contains {
-	"msg": sprintf("%s of %s sets env var %q to a literal value: %s", [k8s.describe(entry), k8s.workload, env_name, reason(env_name, env.value)]),
-	"path": sprintf("%s/env/%d/value", [entry.pointer, i]),
+	"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " sets env var ", text.quote(env_name), " to a literal value: ", text.str(reason(env_name, env.value))]),
+	"path": concat("", [entry.pointer, "/env/", text.int(i), "/value"]),
 } if {
 	some entry in k8s.containers
 	some i, env in object.get(entry.container, "env", [])
 	is_string(env.value)
 	env.value != ""
 	not env.valueFrom
-	env_name := object.get(env, "name", sprintf("#%d", [i]))
+	env_name := object.get(env, "name", concat("", ["#", text.int(i)]))
 	reason(env_name, env.value)
 }
 

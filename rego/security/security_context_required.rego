@@ -32,7 +32,7 @@ restricted := {
 violation contains finding if {
 	some entry in k8s.containers
 	object.get(entry.container, "securityContext", null) == null
-	finding := with_fix({"msg": sprintf("%s of %s has no securityContext", [k8s.describe(entry), k8s.workload]), "path": entry.pointer}, entry)
+	finding := with_fix({"msg": concat("", [k8s.describe(entry), " of ", k8s.workload, " has no securityContext"]), "path": entry.pointer}, entry)
 }
 
 # The restricted settings are Linux settings the API server forbids on Windows pods: report, but no fix there.

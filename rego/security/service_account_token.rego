@@ -23,7 +23,7 @@ import data.lib.kubernetes as k8s
 import data.lib.patch
 
 violation contains {
-	"msg": sprintf("%s does not set automountServiceAccountToken: false, so its containers get a Kubernetes API token", [k8s.workload]),
+	"msg": concat("", [k8s.workload, " does not set automountServiceAccountToken: false, so its containers get a Kubernetes API token"]),
 	"path": path,
 	"fix": patch.set(k8s.pod_spec, k8s.pod_spec_pointer, ["automountServiceAccountToken"], false),
 } if {

@@ -18,6 +18,7 @@
 package kubepolicy.security.unsafe_sysctls
 
 import data.lib.kubernetes as k8s
+import data.lib.text
 
 # The safe sysctls of Kubernetes 1.29+ (Pod Security Standards, baseline profile).
 safe_sysctls := {
@@ -34,8 +35,8 @@ safe_sysctls := {
 }
 
 violation contains {
-	"msg": sprintf("%s sets unsafe sysctl %s in securityContext.sysctls", [k8s.workload, s.name]),
-	"path": sprintf("%s/securityContext/sysctls/%d", [k8s.pod_spec_pointer, i]),
+	"msg": concat("", [k8s.workload, " sets unsafe sysctl ", text.str(s.name), " in securityContext.sysctls"]),
+	"path": concat("", [k8s.pod_spec_pointer, "/securityContext/sysctls/", text.int(i)]),
 } if {
 	k8s.is_workload
 	some i, s in object.get(k8s.pod_spec, ["securityContext", "sysctls"], [])
