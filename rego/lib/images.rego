@@ -100,17 +100,11 @@ mutable(image) if {
 
 # True when the image comes from registry (a host, or host/path prefix such as gcr.io/acme).
 from_registry(image, allowed) if {
-	ref := parse(image)
-	full := concat("/", [ref.registry, ref.repository])
 	prefix := trim_suffix(allowed, "/")
-	some candidate in {full, image}
-	candidate == prefix
+	some candidate in [parse(image).reference, image]
+	within(candidate, prefix)
 }
 
-from_registry(image, allowed) if {
-	ref := parse(image)
-	full := concat("/", [ref.registry, ref.repository])
-	prefix := trim_suffix(allowed, "/")
-	some candidate in {full, image}
-	startswith(candidate, concat("", [prefix, "/"]))
-}
+within(candidate, prefix) if candidate == prefix
+
+within(candidate, prefix) if startswith(candidate, concat("", [prefix, "/"]))
