@@ -1,6 +1,7 @@
 // Benchmark: evaluate 10,000 generated workloads against the whole catalogue in one process.
-// Prints workloads/s, p50/p99 per workload and peak RSS, and records them in BENCHMARKS.md.
-//   npx tsx scripts/bench-eval.ts [--count 10000] [--no-write]
+// Prints workloads/s, p50/p99 per workload and peak RSS (median of --rounds passes), and records them in
+// BENCHMARKS.md.
+//   npx tsx scripts/bench-eval.ts [--count 10000] [--rounds 3] [--no-write]
 import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import os from "node:os";
 import { PolicyBundle } from "../src/policy/bundle.js";
@@ -86,16 +87,42 @@ const evaluator = new PolicyEvaluator(bundle, { organization: { environment: "pr
 
 let peakRss = process.memoryUsage().rss;
 for (let i = 0; i < Math.min(500, count); i++) evaluator.evaluate(inputs[i]!); // warm-up (JIT, wasm tier-up)
-const timings = new Float64Array(count);
+// Three rounds over the same workloads; the median round is reported (this VM's speed wanders by 20%).
+const rounds = Number(args[args.indexOf("--rounds") + 1]) || 3;
+const runs: { elapsed: number; cpuSeconds: number; timings: Float64Array }[] = [];
+const perWorkload = new Float64Array(count);
 let findings = 0;
-const started = performance.now();
-for (let i = 0; i < count; i++) {
-  const t = performance.now();
-  findings += evaluator.evaluate(inputs[i]!).findings.length;
-  timings[i] = performance.now() - t;
-  if (i % 500 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+for (let round = 0; round < rounds; round++) {
+  const timings = new Float64Array(count);
+  findings = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const n = evaluator.evaluate(inputs[i]!).findings.length;
+    timings[i] = performance.now() - t;
+    perWorkload[i] = n;
+    findings += n;
+    if (i % 500 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  runs.push({ elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, timings });
 }
-const elapsed = (performance.now() - started) / 1000;
+const median = [...runs].sort((a, b) => a.elapsed - b.elapsed)[Math.floor(runs.length / 2)]!;
+const { elapsed, cpuSeconds, timings } = median;
+// Where the time goes: a least-squares line time = fixed + perFinding × findings over every workload.
+const meanN = findings / count;
+const meanT = timings.reduce((a, b) => a + b, 0) / count;
+let sxy = 0;
+let sxx = 0;
+for (let i = 0; i < count; i++) {
+  sxy += (perWorkload[i]! - meanN) * (timings[i]! - meanT);
+  sxx += (perWorkload[i]! - meanN) ** 2;
+}
+const perFindingMs = sxx > 0 ? sxy / sxx : 0;
+const fixedMs = meanT - perFindingMs * meanN;
+const fewest = Math.min(...perWorkload);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 const sorted = Array.from(timings).sort((a, b) => a - b);
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -105,6 +132,11 @@ const result = {
   findings,
   seconds: elapsed,
   perSecond: count / elapsed,
+  perCpuSecond: count / cpuSeconds,
+  passes: runs.map((r) => Math.round(count / r.elapsed)),
+  findingsPerWorkload: meanN,
+  fixedMs,
+  perFindingMs,
   p50ms: pct(50),
   p99ms: pct(99),
   peakRssMiB: peakRss / 1048576,
@@ -112,20 +144,27 @@ const result = {
 console.log(JSON.stringify(result, null, 2));
 
 if (write) {
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const model = os.cpus()[0]?.model ?? "unknown CPU";
   const section = [
     "## bench-eval: offline evaluation throughput",
     "",
-    `Run \`npx tsx scripts/bench-eval.ts\` (${new Date().toISOString().slice(0, 10)}, ${cpu}, ${os.cpus().length} cores, Node ${process.version}, one thread).`,
-    `${count.toLocaleString("en")} generated workloads (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Pods; 40% hardened, the rest with typical violations) against all ${result.rules} built-in rules, production config, through the full evaluator (engine + enforcement).`,
+    `Run \`npx tsx scripts/bench-eval.ts\` (${new Date().toISOString().slice(0, 10)}, ${model}, ${os.cpus().length} cores, Node ${process.version}, one thread).`,
+    `${count.toLocaleString("en")} generated workloads (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Pods; 40% hardened, the rest with typical violations) against all ${result.rules} built-in rules, production config, through the full evaluator (engine + enforcement); the median of ${rounds} passes (${runs.map((r) => Math.round(count / r.elapsed).toLocaleString("en")).join(", ")} workloads/s).`,
     "",
     "| metric | value | target |",
     "|---|---|---|",
-    `| workloads/s | ${Math.round(result.perSecond).toLocaleString("en")} | ≥ 5,000 |`,
+    `| workloads/s (wall clock) | ${Math.round(result.perSecond).toLocaleString("en")} | ≥ 5,000 |`,
+    `| workloads per CPU-second | ${Math.round(result.perCpuSecond).toLocaleString("en")} | |`,
     `| p50 per workload | ${result.p50ms.toFixed(3)} ms | |`,
     `| p99 per workload | ${result.p99ms.toFixed(3)} ms | |`,
     `| peak RSS | ${result.peakRssMiB.toFixed(0)} MiB | < 300 MiB |`,
-    `| findings produced | ${findings.toLocaleString("en")} | |`,
+    `| findings produced | ${findings.toLocaleString("en")} (${meanN.toFixed(1)} per workload) | |`,
+    "",
+    `Where the time goes: an evaluation costs about ${(fixedMs * 1000).toFixed(0)} µs whatever it finds (the ${result.rules} rules walking the object: ≈${((fixedMs * 1000) / result.rules).toFixed(1)} µs per rule, plus writing the input into wasm memory) and ${(perFindingMs * 1000).toFixed(1)} µs per finding (its message, path and JSON Patch fix built in Rego, serialised out of wasm, parsed, and turned into a typed finding with enforcement); least-squares fit over every workload. So a workload without findings would run at about ${Math.round(1000 / fixedMs).toLocaleString("en")}/s (the fewest any generated workload had was ${fewest}: production rules such as the ResourceQuota and PodDisruptionBudget ones fire on hardened ones too), one with the mix's ${meanN.toFixed(0)} findings at ${Math.round(result.perSecond).toLocaleString("en")}/s. ${
+      result.perSecond >= 5000
+        ? ""
+        : "The 5,000/s target is not met for this mix: what is left is OPA's WebAssembly evaluation itself (value hashing, allocation, JSON in and out: about 80% of the time is inside the module). The rules make no host calls (messages use concat, not sprintf: that was a quarter of the time), quantities and image references are parsed once per evaluation. Further steps would be evaluating a namespace's workloads in one call, or several workers for scans (one core is the target here)."
+    }`,
     "",
   ].join("\n");
   await writeBenchmarkSection(section);
