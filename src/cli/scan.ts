@@ -1,6 +1,7 @@
 // kube-policy scan: one compliance scan now (a configured one by --name, or ad-hoc namespaces), stored
 // in the history database, with progress on stderr. Exit codes: 0 stored as succeeded, 3 stored as
 // failed (cluster unreachable, forbidden), 2 refused (bad arguments, the same scan already running).
+import { notifierFor } from "../notify/notifier.js";
 import { Runtime } from "../runtime.js";
 import { describeScan, runScan, ScanFailedError } from "../scans/scan.js";
 import { terminalProgress } from "./progress.js";
@@ -22,6 +23,9 @@ export async function scanCommand(options: ScanCommandOptions): Promise<number> 
   const source = await openSource(options);
   const runtime = await Runtime.create({ config: options.config, source, databasePath: options.db });
   const progress = terminalProgress("scan");
+  // This process delivers the scan's notifications: it also sends those a stopped process left unfinished.
+  const notifier = runtime.config.notifications ? notifierFor(runtime) : undefined;
+  notifier?.resumeUnfinished();
   try {
     const scan = await runScan(runtime, { name: options.name, namespaces: options.namespace, trigger: "manual" }, { progress: (done, total) => progress.update(done, total) });
     progress.finish();
@@ -36,6 +40,8 @@ export async function scanCommand(options: ScanCommandOptions): Promise<number> 
     }
     throw error;
   } finally {
+    // The deliveries run in the background: the database must stay open until they are recorded.
+    await notifier?.idle();
     await runtime.close();
   }
 }

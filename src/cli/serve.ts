@@ -11,7 +11,7 @@ import { logger } from "../logger.js";
 import { createMcpServer } from "../mcp/server.js";
 import { Runtime } from "../runtime.js";
 import { startScheduler } from "../scans/scheduler.js";
-import { notifierFor } from "../notify/notifier.js";
+import { applyNotificationRetention, notifierFor } from "../notify/notifier.js";
 import { startAdmissionFromCli } from "./serve-admission.js";
 
 export interface ServeOptions {
@@ -53,7 +53,14 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   logger.info({ source: source.description, config: runtime.options.configSource, readOnly: Boolean(options.readOnly) }, "policy runtime ready");
   // The configured scans run on their schedules while the server is up (none configured: null).
   const scans = startScheduler(runtime, { logger });
-  // Notifications: the digest schedule and the stale-data timer run while the server is up.
+  // Notification history retention (storage.retentionDays): at start, and after each scan.
+  try {
+    const removed = applyNotificationRetention(runtime);
+    if (removed && removed.notifications + removed.events > 0) logger.info(removed, "notification history retention: old finished notifications removed");
+  } catch (error) {
+    logger.warn({ err: (error as Error).message }, "notification history retention failed; it runs again after the next scan");
+  }
+  // Notifications: unfinished messages of a stopped process are resumed; the digest schedule and the stale-data timer run while the server is up.
   const notifier = runtime.config.notifications ? notifierFor(runtime) : undefined;
   notifier?.start();
   // A configuration file (not a preset) is watched: rule changes recompile and swap in the background.

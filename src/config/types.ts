@@ -110,7 +110,7 @@ export interface NotificationsConfig {
   maxFindings?: number;
   /** The daily digest of channels in digest or both mode. */
   digest?: { cron?: string; timezone?: string };
-  delivery?: { maxAttempts?: number; timeoutMs?: number; backoffMs?: number; maxRetryAfterMs?: number; retryBudgetMs?: number };
+  delivery?: { maxAttempts?: number; timeoutMs?: number; backoffMs?: number; maxRetryAfterMs?: number; retryBudgetMs?: number; resumeWithinMs?: number };
 }
 
 /** A loaded configuration and where it came from (for messages). */

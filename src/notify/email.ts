@@ -110,6 +110,12 @@ export class EmailSender implements Sender {
     return { targets: [...this.config.recipients], endpoint: `${smtp.secure ? "smtps" : "smtp"}://${smtp.host ?? "localhost"}${smtp.port !== undefined ? `:${smtp.port}` : ""}` };
   }
 
+  destinationKey(): string {
+    // nodemailer's default ports: 465 with TLS from the start, 587 otherwise.
+    const smtp = this.config.smtp ?? {};
+    return `smtp://${(smtp.host ?? "localhost").toLowerCase()}:${smtp.port ?? (smtp.secure ? 465 : 587)}`;
+  }
+
   async send(content: MessageContent, signal: AbortSignal): Promise<{ statusCode: number | null; response?: string }> {
     const smtp = this.config.smtp ?? {};
     const auth = this.credentials();
@@ -147,6 +153,8 @@ export class EmailSender implements Sender {
       throw new DeliveryError(`SMTP delivery to ${host} failed: ${e.code ? `${e.code} ` : ""}${e.message ?? String(error)}`, {
         retryable,
         statusCode: responseCode,
+        // 421: the server as a whole asks us to come back later (other 4xx concern one message or mailbox).
+        pausesDestination: responseCode === 421,
         cause: error,
       });
     } finally {

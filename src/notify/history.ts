@@ -70,6 +70,10 @@ export interface HistoryAttempt {
   retryAfterMs: number | null;
   /** How long the delivery waited before the next attempt; null when there was none. */
   waitMs: number | null;
+  /** How long this attempt waited, before it was made, for its destination's pause (another message's rate limit); null when it did not. */
+  pausedMs: number | null;
+  /** The message whose rate limit paused the destination. */
+  pausedBy: number | null;
 }
 
 export interface HistoryEntry {
@@ -244,6 +248,8 @@ export function notificationHistory(
         durationMs: a.durationMs,
         retryAfterMs: a.retryAfterMs,
         waitMs: a.waitMs,
+        pausedMs: a.pausedMs,
+        pausedBy: a.pausedBy,
       })),
     };
     return [entry];
@@ -267,6 +273,7 @@ function eventLine(e: HistoryEvent): string {
 function attemptLine(a: HistoryAttempt): string {
   const code = a.statusCode !== null ? `, ${a.protocol.toUpperCase()} ${a.statusCode}` : "";
   let line = `attempt ${a.attempt} at ${a.startedAt}: ${a.outcome}${code}, ${a.durationMs} ms`;
+  if (a.pausedMs !== null) line += ` (after waiting ${secondsText(a.pausedMs)} for the destination's rate limit${a.pausedBy !== null ? ` met by #${a.pausedBy}` : ""})`;
   if (a.error) line += `: ${a.error}`;
   else if (a.response) line += `: ${a.response}`;
   if (a.waitMs !== null) line += `; waited ${secondsText(a.waitMs)}${a.retryAfterMs !== null ? " (Retry-After)" : " (backoff)"}`;

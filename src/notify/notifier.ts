@@ -3,17 +3,28 @@
 // filters, and delivers one message per scan (or fix event) per channel in the background, with retries.
 // Nothing here can fail or hold up the caller: onScanCompleted / onFixEvent / checkStale return at once
 // and never throw; idle() is how tests (and a shutting-down server) wait for deliveries in flight.
+// Every message is stored with its content and claimed by this notifier (a lease it renews while it
+// delivers), so that a message left unfinished by a stopped process is sent again by the next notifier
+// to start (resumeUnfinished) when it is young enough, and marked failed when it is not. Rate limits pause
+// the whole destination (SQLite notification_pauses), so processes sharing the database wait together.
 //
 //   notifierFor(runtime).onScanCompleted(previousSucceededScan, finishedScan)
 //   notifierFor(runtime).onFixEvent({ type: "fix-applied", workload, ruleIds, changeId, ... })
+import { randomUUID } from "node:crypto";
 import cron, { type ScheduledTask } from "node-cron";
 import type { EmailNotificationConfig, NotificationChannelConfig, NotificationsConfig, SlackNotificationConfig } from "../config/types.js";
 import { ConfigError, toAppError } from "../errors.js";
 import { logger as rootLogger } from "../logger.js";
 import type { Runtime } from "../runtime.js";
-import { NotificationStore, type AttemptRecord, type NotificationChannel, type NotificationKind } from "../store/notification-store.js";
+import {
+  NotificationStore,
+  type AttemptRecord,
+  type NotificationChannel,
+  type NotificationKind,
+  type NotificationRecord,
+} from "../store/notification-store.js";
 import { composeAlert, composeDigest, composeTest, type MessageContent } from "./content.js";
-import { DEFAULT_DELIVERY, DeliveryError, deliver, type DeliveryPolicy, type DeliveryResult, type Sender } from "./delivery.js";
+import { DEFAULT_DELIVERY, DeliveryError, deliver, type DeliveryPolicy, type DeliveryResult, type DestinationGate, type Sender } from "./delivery.js";
 import { EmailSender } from "./email.js";
 import {
   eventSeverity,
@@ -31,6 +42,18 @@ export const CHANNELS = ["slack", "email"] as const satisfies readonly Notificat
 export const DEFAULT_DEDUPE_HOURS = 24;
 export const DEFAULT_DIGEST_CRON = "0 8 * * *";
 const HOUR = 3_600_000;
+/** Unfinished messages younger than this are sent again when a notifier starts (notifications.delivery.resumeWithinMs). */
+export const DEFAULT_RESUME_WITHIN_MS = HOUR;
+/** How long a notifier's claim on a message holds without renewal; it renews a third of the way. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** 45 s, 12 min, 3 h, 2 d: an age or a limit as people say it. */
+export function humanDuration(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 2 * HOUR) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 48 * HOUR) return `${Math.round((ms / HOUR) * 10) / 10} h`;
+  return `${Math.round((ms / (24 * HOUR)) * 10) / 10} d`;
+}
 
 /** The subset of pino the notifier logs through (tests pass a pino writing to memory). */
 export interface NotifyLogger {
@@ -51,6 +74,19 @@ export interface NotifierOptions {
   /** Overrides notifications.delivery (tests use short delays). */
   delivery?: Partial<DeliveryPolicy>;
   sleep?: (ms: number) => Promise<void>;
+  /** Overrides notifications.delivery.resumeWithinMs. */
+  resumeWithinMs?: number;
+  /** How long a claim on a message holds without renewal (default 30 s; tests use less). */
+  leaseMs?: number;
+}
+
+/** What resumeUnfinished() found: messages sent again, marked failed as too old, or found delivered already. */
+export interface ResumeResult {
+  resumed: number[];
+  expired: number[];
+  delivered: number[];
+  /** Not sent again because their channel is no longer configured (marked failed). */
+  unconfigured: number[];
 }
 
 /** What a call did: the events kept (after deduplication), how many were duplicates, and the messages queued. */
@@ -90,11 +126,17 @@ export class Notifier {
   private readonly pending = new Set<Promise<unknown>>();
   private digestTask: ScheduledTask | undefined;
   private staleTimer: NodeJS.Timeout | undefined;
+  private resumeTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** This notifier's name as the owner of the messages it delivers. */
+  readonly owner = `${process.pid}-${randomUUID()}`;
+  private readonly leaseMs: number;
 
   constructor(private readonly options: NotifierOptions) {
     this.store = options.store;
     this.log = options.logger ?? rootLogger.child({ component: "notifications" });
     this.now = options.now ?? Date.now;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   get config(): NotificationsConfig {
@@ -180,7 +222,10 @@ export class Notifier {
     const now = this.now();
     const content = composeTest(channel, now, origin);
     const sender = this.sender(channel);
-    const id = this.store.createNotification({ channel, kind: "test", eventIds: [], eventTypes: [], subject: content.subject, destination: sender.destination() }, now);
+    const id = this.store.createNotification(
+      { channel, kind: "test", eventIds: [], eventTypes: [], subject: content.subject, destination: sender.destination(), content, claim: this.claim(now) },
+      now,
+    );
     const result = await this.deliverInBackground(id, sender, content);
     const attempts = this.store.attempts(id);
     if (result.status === "failed") {
@@ -198,8 +243,58 @@ export class Notifier {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** Starts the digest schedule (when a channel wants one) and the periodic stale check (when configured). */
+  /**
+   * Picks up the messages a stopped process left unfinished (no claim, or a claim that lapsed): those
+   * created within notifications.delivery.resumeWithinMs are sent again through the usual delivery (same
+   * message, attempts continuing its history; their events were recorded once and are not re-derived), older
+   * ones are marked failed saying so, and one whose last attempt was delivered is marked sent without sending
+   * it again. The claim is one IMMEDIATE transaction: two processes starting together cannot both take a
+   * message. Returns at once (delivery runs in the background) and never throws.
+   */
+  resumeUnfinished(now: number = this.now()): ResumeResult {
+    const result: ResumeResult = { resumed: [], expired: [], delivered: [], unconfigured: [] };
+    try {
+      const within = this.resumeWithinMs();
+      const claimed = this.store.claimUnfinished(this.owner, now, now + this.leaseMs, now - within, (age) =>
+        `not sent: the process delivering it stopped before it was delivered (kube-policy was stopped or crashed), and it was ${humanDuration(age)} old when kube-policy started again, older than notifications.delivery.resumeWithinMs (${humanDuration(within)}) allows to send late`,
+      );
+      for (const n of claimed.delivered) {
+        result.delivered.push(n.id);
+        this.log.info({ notification: n.id, channel: n.channel }, "notification found delivered by a process that stopped before recording it; marked sent");
+      }
+      for (const n of claimed.expired) {
+        result.expired.push(n.id);
+        this.log.warn({ notification: n.id, channel: n.channel, createdAt: n.createdAt }, "notification left unfinished by a stopped process is too old to send; marked failed");
+      }
+      for (const n of claimed.resumed) {
+        const channelConfig = this.channelConfig(n.channel);
+        if (!channelConfig || (n.kind !== "test" && channelConfig.enabled === false)) {
+          const error = `not sent: the process delivering it stopped before it was delivered, and notifications.${n.channel} is ${channelConfig ? "disabled" : "no longer configured"}`;
+          this.store.finishNotification(n.id, "failed", error, this.now());
+          result.unconfigured.push(n.id);
+          this.log.warn({ notification: n.id, channel: n.channel }, "notification left unfinished by a stopped process has no configured channel any more; marked failed");
+          continue;
+        }
+        const content = this.storedContent(n);
+        result.resumed.push(n.id);
+        this.log.info({ notification: n.id, channel: n.channel, createdAt: n.createdAt, attempts: n.attempts }, "resuming a notification left unfinished by a stopped process");
+        void this.deliverInBackground(n.id, this.sender(n.channel), content, n.attempts + 1);
+      }
+    } catch (error) {
+      const e = toAppError(error);
+      this.log.error({ code: e.code, err: e.message }, "notifications: could not resume unfinished messages; the next start will try again");
+    }
+    return result;
+  }
+
+  /** Starts the digest schedule (when a channel wants one), the periodic stale check (when configured), and resumes unfinished messages now and periodically. */
   start(): void {
+    this.resumeUnfinished();
+    if (!this.resumeTimer) {
+      // Messages of a process that stopped moments ago still hold a claim at start: look again once it lapses.
+      this.resumeTimer = setInterval(() => void this.resumeUnfinished(), this.leaseMs);
+      this.resumeTimer.unref();
+    }
     const config = this.config;
     const wantsDigest = CHANNELS.some((c) => {
       const cc = this.channelConfig(c);
@@ -234,6 +329,8 @@ export class Notifier {
   async stop(): Promise<void> {
     if (this.staleTimer) clearInterval(this.staleTimer);
     this.staleTimer = undefined;
+    if (this.resumeTimer) clearInterval(this.resumeTimer);
+    this.resumeTimer = undefined;
     await this.digestTask?.destroy();
     this.digestTask = undefined;
     await this.idle();
@@ -252,7 +349,51 @@ export class Notifier {
   }
 
   private policy(): DeliveryPolicy {
-    return { ...DEFAULT_DELIVERY, ...this.config.delivery, ...this.options.delivery };
+    const { resumeWithinMs: _resume, ...delivery } = this.config.delivery ?? {};
+    return { ...DEFAULT_DELIVERY, ...delivery, ...this.options.delivery };
+  }
+
+  private resumeWithinMs(): number {
+    return this.options.resumeWithinMs ?? this.config.delivery?.resumeWithinMs ?? DEFAULT_RESUME_WITHIN_MS;
+  }
+
+  private claim(now: number): { owner: string; leaseUntil: number } {
+    return { owner: this.owner, leaseUntil: now + this.leaseMs };
+  }
+
+  /** The message as composed when it was queued; for messages stored before contents were, composed again from its events. */
+  private storedContent(n: NotificationRecord): MessageContent {
+    if (n.content) return n.content as MessageContent;
+    const created = Date.parse(n.createdAt);
+    if (n.kind === "test") return composeTest(n.channel, created, "kube-policy");
+    const events = this.store.eventsByIds<NotificationEvent>(n.eventIds);
+    const maxFindings = this.config.maxFindings;
+    if (n.kind === "digest") {
+      const from = Math.min(created, ...events.map((e) => Date.parse(e.createdAt)));
+      return composeDigest(events.map((e) => e.payload), { from, to: created }, { maxFindings });
+    }
+    return composeAlert(events.map((e) => e.payload), { maxFindings });
+  }
+
+  /** The shared pauses of destinations, as this message sees them (SQLite: shared with every process on the database). */
+  private gate(id: number): DestinationGate {
+    return {
+      pausedUntil: (destination, now) => this.store.destinationPause(destination, now),
+      pause: (destination, until, reason) => this.store.pauseDestination(destination, until, id, reason),
+    };
+  }
+
+  /** Renews the claims on the messages in flight while there are any. */
+  private beat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      try {
+        this.store.renewClaims(this.owner, this.now() + this.leaseMs);
+      } catch (error) {
+        this.log.warn({ err: toAppError(error).message }, "notifications: could not renew the claim on messages in flight");
+      }
+    }, Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.heartbeat.unref();
   }
 
   /** Runs the body; a failure (a broken database, a bug) is logged and becomes an empty result, never the caller's problem. */
@@ -305,7 +446,10 @@ export class Notifier {
 
   private queue(channel: NotificationChannel, kind: NotificationKind, eventIds: number[], eventTypes: string[], content: MessageContent, now: number) {
     const sender = this.sender(channel);
-    const id = this.store.createNotification({ channel, kind, eventIds, eventTypes, subject: content.subject, destination: sender.destination() }, now);
+    const id = this.store.createNotification(
+      { channel, kind, eventIds, eventTypes, subject: content.subject, destination: sender.destination(), content, claim: this.claim(now) },
+      now,
+    );
     void this.deliverInBackground(id, sender, content);
     return { id, channel };
   }
@@ -314,8 +458,9 @@ export class Notifier {
    * Delivers after the caller's turn of the event loop (so not even the first connection attempt runs on
    * its time), records every attempt, and resolves with the outcome; never rejects.
    */
-  private deliverInBackground(id: number, sender: Sender, content: MessageContent): Promise<DeliveryResult> {
+  private deliverInBackground(id: number, sender: Sender, content: MessageContent, firstAttempt = 1): Promise<DeliveryResult> {
     const policy = this.policy();
+    this.beat();
     const run = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() =>
         deliver(
@@ -335,6 +480,8 @@ export class Notifier {
               response: a.response,
               retryAfterMs: a.retryAfterMs,
               waitMs: a.retryInMs,
+              pausedMs: a.pausedMs,
+              pausedBy: a.pausedBy,
             });
             if (a.status === "failed") {
               this.log.warn(
@@ -344,6 +491,7 @@ export class Notifier {
             }
           },
           this.options.sleep,
+          { gate: this.gate(id), firstAttempt },
         ),
       )
       .then((result) => {
@@ -358,9 +506,28 @@ export class Notifier {
         return { status: "failed", attempts: [], error: e.message };
       });
     this.pending.add(run);
-    void run.finally(() => this.pending.delete(run));
+    void run.finally(() => {
+      this.pending.delete(run);
+      if (this.pending.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+      }
+    });
     return run;
   }
+}
+
+/**
+ * storage.retentionDays applied to the notification history: finished messages older than that go with
+ * their attempts, and so do older events no remaining message carries (events within the deduplication
+ * window stay, so that nothing is told twice). Runs after each scan's own retention and when serve starts;
+ * null when no retention is configured.
+ */
+export function applyNotificationRetention(runtime: Runtime, now: number = Date.now()): { notifications: number; attempts: number; events: number } | null {
+  const days = runtime.config.storage?.retentionDays;
+  if (!days) return null;
+  const dedupeHours = runtime.config.notifications?.dedupeHours ?? DEFAULT_DEDUPE_HOURS;
+  return new NotificationStore(runtime.db()).applyRetention(days, now, now - dedupeHours * HOUR);
 }
 
 const notifiers = new WeakMap<Runtime, Notifier>();

@@ -126,6 +126,11 @@ export class SlackSender implements Sender {
     return { targets: this.config.channel ? [this.config.channel] : [], endpoint: redactWebhookUrl(this.config.webhookUrl) };
   }
 
+  destinationKey(): string {
+    // Slack rate-limits per webhook: the URL is the destination, and its hash is all that is stored.
+    return `slack:${createHash("sha256").update(this.config.webhookUrl).digest("hex")}`;
+  }
+
   async send(content: MessageContent, signal: AbortSignal): Promise<{ statusCode: number | null; response?: string }> {
     let statusCode: number | null = null;
     let retryAfter: string | null = null;
@@ -153,7 +158,7 @@ export class SlackSender implements Sender {
         if (status === 429) {
           const retryAfterMs = parseRetryAfter(retryAfter);
           const wait = retryAfterMs === null ? "no Retry-After" : `Retry-After ${Math.round(retryAfterMs / 100) / 10} s`;
-          throw new DeliveryError(`Slack rate-limited us (HTTP 429, ${wait})${body}`, { retryable, statusCode: status, retryAfterMs, cause: error });
+          throw new DeliveryError(`Slack rate-limited us (HTTP 429, ${wait})${body}`, { retryable, statusCode: status, retryAfterMs, pausesDestination: true, cause: error });
         }
         throw new DeliveryError(`Slack answered HTTP ${status}${body}`, { retryable, statusCode: status, cause: error });
       }

@@ -10,7 +10,7 @@ import type { WorkloadResult } from "../policy/evaluator.js";
 import type { Finding } from "../policy/types.js";
 import { defaultDatabasePath, type Runtime } from "../runtime.js";
 import { scanScores } from "./scores.js";
-import { notifierFor } from "../notify/notifier.js";
+import { applyNotificationRetention, notifierFor } from "../notify/notifier.js";
 import type { ScanSummary } from "../notify/events.js";
 import {
   CLUSTER_SCOPE,
@@ -201,6 +201,11 @@ export async function runScan(runtime: Runtime, request: ScanRequest, options: S
       store.applyRetention(retention);
     } catch {
       // The scan is stored; old data goes at the next one. A busy database must not turn it into a failure.
+    }
+    try {
+      applyNotificationRetention(runtime);
+    } catch {
+      // The same: old notifications go at the next scan.
     }
   }
   return stored;

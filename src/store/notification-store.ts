@@ -41,6 +41,26 @@ export interface NotificationRecord {
   finishedAt: string | null;
   /** Null for messages recorded before the destination was (migration 005). */
   destination: StoredDestination | null;
+  /** What the message says (src/notify/content.ts MessageContent); null for messages recorded before migration 007. */
+  content: unknown;
+}
+
+/** Unfinished messages claimed at start (see claimUnfinished). */
+export interface ClaimResult {
+  /** Young enough: now owned by the claimer, to be sent again. */
+  resumed: NotificationRecord[];
+  /** Too old: marked failed. */
+  expired: NotificationRecord[];
+  /** Their last recorded attempt was delivered (the process stopped before marking them sent): marked sent, not sent again. */
+  delivered: NotificationRecord[];
+}
+
+/** A destination told to wait (see pauseDestination). */
+export interface DestinationPause {
+  until: number;
+  /** The message that got the rate limit, when known. */
+  notificationId: number | null;
+  reason: string;
 }
 
 /** A filter of the notification history; times in ms, inclusive. */
@@ -72,6 +92,10 @@ export interface AttemptRecord {
   retryAfterMs: number | null;
   /** How long the delivery waited before the next attempt; null when there was none. */
   waitMs: number | null;
+  /** How long this attempt waited, before it was made, for its destination's shared pause (another message's rate limit); null when it did not. */
+  pausedMs: number | null;
+  /** The message whose rate limit that pause was. */
+  pausedBy: number | null;
 }
 
 export interface ScopeState {
@@ -109,6 +133,9 @@ interface NotificationRow {
   created_at: number;
   finished_at: number | null;
   destination: string | null;
+  content: string | null;
+  owner: string | null;
+  lease_until: number | null;
 }
 
 interface AttemptRow {
@@ -123,6 +150,8 @@ interface AttemptRow {
   response: string | null;
   retry_after_ms: number | null;
   wait_ms: number | null;
+  paused_ms: number | null;
+  paused_by: number | null;
 }
 
 interface ScopeRow {
@@ -162,6 +191,7 @@ const notificationFrom = (r: NotificationRow): NotificationRecord => ({
   createdAt: iso(r.created_at),
   finishedAt: r.finished_at === null ? null : iso(r.finished_at),
   destination: r.destination === null ? null : (JSON.parse(r.destination) as StoredDestination),
+  content: r.content === null ? null : (JSON.parse(r.content) as unknown),
 });
 
 const attemptFrom = (r: AttemptRow): AttemptRecord => ({
@@ -176,6 +206,8 @@ const attemptFrom = (r: AttemptRow): AttemptRecord => ({
   response: r.response,
   retryAfterMs: r.retry_after_ms,
   waitMs: r.wait_ms,
+  pausedMs: r.paused_ms,
+  pausedBy: r.paused_by,
 });
 
 // The history's status of a row, as SQL: pending splits into pending (no attempt yet) and retrying.
@@ -214,14 +246,123 @@ export class NotificationStore {
     return rows.map((r) => eventFrom<P>(r));
   }
 
+  /**
+   * Stores a pending message. `claim` makes the caller its owner until `leaseUntil` (ms) in the same
+   * statement, so that no other process resuming unfinished messages can take it before it is sent.
+   */
   createNotification(
-    n: { channel: NotificationChannel; kind: NotificationKind; eventIds: number[]; eventTypes: string[]; subject: string; destination?: StoredDestination },
+    n: {
+      channel: NotificationChannel;
+      kind: NotificationKind;
+      eventIds: number[];
+      eventTypes: string[];
+      subject: string;
+      destination?: StoredDestination;
+      content?: unknown;
+      claim?: { owner: string; leaseUntil: number };
+    },
     at: number,
   ): number {
     const { lastInsertRowid } = this.db
-      .prepare("INSERT INTO notifications (channel, kind, event_ids, event_types, subject, status, created_at, destination) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
-      .run(n.channel, n.kind, JSON.stringify(n.eventIds), JSON.stringify(n.eventTypes), n.subject, at, n.destination ? JSON.stringify(n.destination) : null);
+      .prepare(
+        `INSERT INTO notifications (channel, kind, event_ids, event_types, subject, status, created_at, destination, content, owner, lease_until)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        n.channel,
+        n.kind,
+        JSON.stringify(n.eventIds),
+        JSON.stringify(n.eventTypes),
+        n.subject,
+        at,
+        n.destination ? JSON.stringify(n.destination) : null,
+        n.content === undefined ? null : JSON.stringify(n.content),
+        n.claim?.owner ?? null,
+        n.claim?.leaseUntil ?? null,
+      );
     return Number(lastInsertRowid);
+  }
+
+  /** Extends the claim of every unfinished message this owner holds (its heartbeat while it delivers). */
+  renewClaims(owner: string, leaseUntil: number): number {
+    return this.db.prepare("UPDATE notifications SET lease_until = MAX(COALESCE(lease_until, 0), ?) WHERE owner = ? AND status = 'pending'").run(leaseUntil, owner).changes;
+  }
+
+  /**
+   * Claims the unfinished messages whose owner is gone (no claim, or a claim that lapsed before `now`), in
+   * one IMMEDIATE transaction, so that two processes starting together cannot both take one. A message
+   * whose last attempt was delivered is marked sent; one created before `resumeSince` is marked failed with
+   * `expiredError(ageMs)`; the others become the claimer's until `leaseUntil` and are returned to be sent.
+   */
+  claimUnfinished(owner: string, now: number, leaseUntil: number, resumeSince: number, expiredError: (ageMs: number) => string): ClaimResult {
+    return this.db.transaction((): ClaimResult => {
+      const rows = this.db
+        .prepare("SELECT * FROM notifications WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id")
+        .all(now) as NotificationRow[];
+      const result: ClaimResult = { resumed: [], expired: [], delivered: [] };
+      const finish = this.db.prepare("UPDATE notifications SET status = ?, error = ?, finished_at = ?, owner = NULL, lease_until = NULL WHERE id = ?");
+      const take = this.db.prepare("UPDATE notifications SET owner = ?, lease_until = ? WHERE id = ?");
+      const lastAttempt = this.db.prepare("SELECT status FROM notification_attempts WHERE notification_id = ? ORDER BY attempt DESC LIMIT 1");
+      for (const row of rows) {
+        const last = lastAttempt.get(row.id) as { status: string } | undefined;
+        if (last?.status === "sent") {
+          finish.run("sent", null, now, row.id);
+          result.delivered.push(notificationFrom({ ...row, status: "sent", finished_at: now }));
+        } else if (row.created_at < resumeSince) {
+          const error = expiredError(now - row.created_at);
+          finish.run("failed", error, now, row.id);
+          result.expired.push(notificationFrom({ ...row, status: "failed", error, finished_at: now }));
+        } else {
+          take.run(owner, leaseUntil, row.id);
+          result.resumed.push(notificationFrom({ ...row, owner, lease_until: leaseUntil }));
+        }
+      }
+      return result;
+    }).immediate();
+  }
+
+  /** Tells every delivery to a destination to wait until `until` (ms); a pause already longer stays. */
+  pauseDestination(destination: string, until: number, notificationId: number | null, reason: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO notification_pauses (destination, until, notification_id, reason) VALUES (?, ?, ?, ?)
+         ON CONFLICT (destination) DO UPDATE SET until = excluded.until, notification_id = excluded.notification_id, reason = excluded.reason
+         WHERE excluded.until > notification_pauses.until`,
+      )
+      .run(destination, until, notificationId, reason);
+  }
+
+  /** The destination's pause if it lasts beyond `now`; null when it may be sent to. */
+  destinationPause(destination: string, now: number): DestinationPause | null {
+    const row = this.db.prepare("SELECT until, notification_id, reason FROM notification_pauses WHERE destination = ? AND until > ?").get(destination, now) as
+      | { until: number; notification_id: number | null; reason: string }
+      | undefined;
+    return row ? { until: row.until, notificationId: row.notification_id, reason: row.reason } : null;
+  }
+
+  /**
+   * Notification history retention: deletes the finished messages (sent, failed) created before the cutoff
+   * with their attempts, the events before it that no remaining message carries, and lapsed pauses. Kept
+   * whatever their age: unfinished messages (and their events), each channel's last delivered digest (the
+   * next digest starts where it ended) and events newer than `keepEventsSince` (deduplication still needs them).
+   */
+  applyRetention(retentionDays: number, now: number, keepEventsSince: number = now): { notifications: number; attempts: number; events: number } {
+    const cutoff = now - retentionDays * 86_400_000;
+    const eventCutoff = Math.min(cutoff, keepEventsSince);
+    return this.db.transaction(() => {
+      const doomed = `SELECT id FROM notifications WHERE status IN ('sent', 'failed') AND created_at < @cutoff
+        AND id NOT IN (SELECT MAX(id) FROM notifications WHERE kind = 'digest' AND status = 'sent' GROUP BY channel)`;
+      const attempts = this.db.prepare(`DELETE FROM notification_attempts WHERE notification_id IN (${doomed})`).run({ cutoff }).changes;
+      const notifications = this.db.prepare(`DELETE FROM notifications WHERE id IN (${doomed})`).run({ cutoff }).changes;
+      const events = this.db
+        .prepare(
+          `DELETE FROM notification_events WHERE created_at < @eventCutoff
+           AND id NOT IN (SELECT j.value FROM notifications n, json_each(n.event_ids) j)`,
+        )
+        .run({ eventCutoff }).changes;
+      this.db.prepare("DELETE FROM notification_pauses WHERE until < ?").run(now);
+      return { notifications, attempts, events };
+    })();
   }
 
   recordAttempt(a: {
@@ -236,12 +377,14 @@ export class NotificationStore {
     response?: string | null;
     retryAfterMs?: number | null;
     waitMs?: number | null;
+    pausedMs?: number | null;
+    pausedBy?: number | null;
   }): void {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO notification_attempts (notification_id, attempt, status, retryable, status_code, error, started_at, duration_ms, response, retry_after_ms, wait_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO notification_attempts (notification_id, attempt, status, retryable, status_code, error, started_at, duration_ms, response, retry_after_ms, wait_ms, paused_ms, paused_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           a.notificationId,
@@ -255,13 +398,15 @@ export class NotificationStore {
           a.response ?? null,
           a.retryAfterMs ?? null,
           a.waitMs ?? null,
+          a.pausedMs ?? null,
+          a.pausedBy ?? null,
         );
       this.db.prepare("UPDATE notifications SET attempts = MAX(attempts, ?) WHERE id = ?").run(a.attempt, a.notificationId);
     })();
   }
 
   finishNotification(id: number, status: "sent" | "failed", error: string | null, at: number): void {
-    this.db.prepare("UPDATE notifications SET status = ?, error = ?, finished_at = ? WHERE id = ?").run(status, error, at, id);
+    this.db.prepare("UPDATE notifications SET status = ?, error = ?, finished_at = ?, owner = NULL, lease_until = NULL WHERE id = ?").run(status, error, at, id);
   }
 
   notification(id: number): NotificationRecord | undefined {

@@ -30,6 +30,8 @@ const attemptSchema = z.object({
   response: z.string().nullable().describe("What the other side answered to a delivered message (Slack's body, the SMTP reply)"),
   retryAfterMs: z.number().nullable().describe("The wait Slack asked for (Retry-After on HTTP 429), in ms"),
   waitMs: z.number().nullable().describe("How long the delivery waited before the next attempt (backoff or Retry-After); null when there was none"),
+  pausedMs: z.number().nullable().describe("How long this attempt waited, before it was made, for its destination's rate limit met by another message; null when it did not"),
+  pausedBy: z.number().nullable().describe("The message whose rate limit (Slack 429, SMTP 421) paused the destination"),
 });
 
 export const sendTestNotification = defineTool({
@@ -77,6 +79,8 @@ const historyAttemptSchema = z.object({
   durationMs: z.number(),
   retryAfterMs: z.number().nullable().describe("The wait Slack asked for (Retry-After on HTTP 429), in ms"),
   waitMs: z.number().nullable().describe("How long the delivery waited before the next attempt; null when there was none"),
+  pausedMs: z.number().nullable().describe("How long this attempt waited, before it was made, for its destination's rate limit met by another message; null when it did not"),
+  pausedBy: z.number().nullable().describe("The message whose rate limit (Slack 429, SMTP 421) paused the destination"),
 });
 
 const historyEntrySchema = z.object({
