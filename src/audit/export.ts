@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { Writable } from "node:stream";
-import { AuditStore, type AuditRow } from "../store/audit-store.js";
+import { AuditStore, type AuditMatch, type AuditRow } from "../store/audit-store.js";
 
 export type ExportFormat = "jsonl" | "csv";
 
@@ -61,8 +61,15 @@ function write(out: Writable, text: string): Promise<void> {
   });
 }
 
-/** Streams the entries (time filters inclusive) to `out`, in append order, waiting for the stream to drain. */
-export async function writeExport(store: AuditStore, filter: { since?: string; until?: string; format: ExportFormat }, out: Writable): Promise<ExportSummary> {
+/**
+ * Streams the entries (time filters inclusive) to `out`, in append order, waiting for the stream to drain.
+ * `match` narrows them as the dashboard's filters do; `include` leaves out rows it refuses (namespace isolation).
+ */
+export async function writeExport(
+  store: AuditStore,
+  filter: { since?: string; until?: string; format: ExportFormat; match?: AuditMatch; include?: (row: AuditRow) => boolean },
+  out: Writable,
+): Promise<ExportSummary> {
   const hash = createHash("sha256");
   const snapshotId = store.maxId();
   const summary: ExportSummary = { format: filter.format, entries: 0, firstId: null, lastId: null, snapshotId, bytes: 0, sha256: "" };
@@ -75,7 +82,8 @@ export async function writeExport(store: AuditStore, filter: { since?: string; u
     chunk = "";
   };
   if (filter.format === "csv") chunk = `${EXPORT_COLUMNS.join(",")}\r\n`;
-  for (const row of store.rows({ since: filter.since, until: filter.until, upToId: snapshotId })) {
+  for (const row of store.rows({ since: filter.since, until: filter.until, upToId: snapshotId, match: filter.match })) {
+    if (filter.include && !filter.include(row)) continue;
     chunk += exportLine(row, filter.format);
     summary.entries++;
     summary.firstId ??= row.id;

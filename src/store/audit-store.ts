@@ -35,6 +35,19 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** Exact-match filters of rows() (the dashboard's audit page and its downloads); each is optional. */
+export interface AuditMatch {
+  actor?: string;
+  action?: string;
+  namespace?: string;
+  /** Kind/name, as recorded. */
+  resource?: string;
+  /** An outcome as stored; "error" matches every error:<code> too. */
+  outcome?: string;
+  /** Entries whose rule ids include this one. */
+  ruleId?: string;
+}
+
 /** A row as stored: rule_ids and details are the JSON texts written at append time. */
 export interface AuditRow {
   id: number;
@@ -89,19 +102,53 @@ export class AuditStore {
    * statement stays open between batches. `since`/`until` are inclusive, `before` exclusive (ISO 8601 UTC);
    * `upToId` bounds the read to a snapshot taken before it started.
    */
-  *rows(filter: { since?: string; until?: string; before?: string; upToId?: number; batchSize?: number } = {}): Generator<AuditRow> {
+  *rows(
+    filter: {
+      since?: string;
+      until?: string;
+      before?: string;
+      upToId?: number;
+      batchSize?: number;
+      /** Only entries with an id below this one (a page cursor). */
+      belowId?: number;
+      /** Newest (highest id) first instead of append order. */
+      descending?: boolean;
+      match?: AuditMatch;
+    } = {},
+  ): Generator<AuditRow> {
     const statement = this.db.prepare(
       `SELECT * FROM audit_log
-       WHERE id > @after AND id <= @upTo AND (@since IS NULL OR time >= @since) AND (@until IS NULL OR time <= @until) AND (@before IS NULL OR time < @before)
-       ORDER BY id LIMIT @batch`,
+       WHERE id > @after AND id < @below AND id <= @upTo AND (@since IS NULL OR time >= @since) AND (@until IS NULL OR time <= @until) AND (@before IS NULL OR time < @before)
+         AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action) AND (@namespace IS NULL OR namespace = @namespace)
+         AND (@resource IS NULL OR resource = @resource)
+         AND (@outcome IS NULL OR outcome = @outcome OR (@outcome = 'error' AND substr(outcome, 1, 6) = 'error:'))
+         AND (@ruleId IS NULL OR EXISTS (SELECT 1 FROM json_each(audit_log.rule_ids) WHERE value = @ruleId))
+       ORDER BY id ${filter.descending ? "DESC" : ""} LIMIT @batch`,
     );
     const upTo = filter.upToId ?? this.maxId();
+    const m = filter.match ?? {};
     let after = 0;
+    let below = filter.belowId ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
-      const batch = statement.all({ after, upTo, since: filter.since ?? null, until: filter.until ?? null, before: filter.before ?? null, batch: filter.batchSize ?? 500 }) as AuditRow[];
+      const batch = statement.all({
+        after,
+        below,
+        upTo,
+        since: filter.since ?? null,
+        until: filter.until ?? null,
+        before: filter.before ?? null,
+        actor: m.actor ?? null,
+        action: m.action ?? null,
+        namespace: m.namespace ?? null,
+        resource: m.resource ?? null,
+        outcome: m.outcome ?? null,
+        ruleId: m.ruleId ?? null,
+        batch: filter.batchSize ?? 500,
+      }) as AuditRow[];
       if (batch.length === 0) return;
       yield* batch;
-      after = batch[batch.length - 1]!.id;
+      if (filter.descending) below = batch[batch.length - 1]!.id;
+      else after = batch[batch.length - 1]!.id;
     }
   }
 
@@ -162,6 +209,21 @@ export class AuditStore {
       details: JSON.parse(r.details) as Record<string, unknown>,
     }));
   }
+}
+
+/** A stored row with its JSON texts parsed. */
+export function auditEntryOf(r: AuditRow): StoredAuditEntry {
+  return {
+    id: r.id,
+    time: r.time,
+    actor: r.actor,
+    action: r.action,
+    namespace: r.namespace,
+    resource: r.resource,
+    ruleIds: JSON.parse(r.rule_ids) as string[],
+    outcome: r.outcome,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  };
 }
 
 const stores = new WeakMap<Db, AuditStore>();

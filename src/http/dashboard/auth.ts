@@ -19,7 +19,17 @@ const FORM_LIMIT = 8 * 1024;
 
 /** The dashboard's pages: what a session cookie may open. */
 export function isDashboardPath(path: string): boolean {
-  return path === "/" || path === "/violations" || path === "/fixes" || path === "/scans" || path.startsWith("/workloads/");
+  return (
+    path === "/" ||
+    path === "/violations" ||
+    path === "/fixes" ||
+    path === "/scans" ||
+    path === "/audit" ||
+    path === "/audit/export.csv" ||
+    path === "/audit/export.jsonl" ||
+    path === "/notifications" ||
+    path.startsWith("/workloads/")
+  );
 }
 
 export class DashboardSessions {

@@ -41,7 +41,7 @@ const HISTORY_ROWS = 200;
 
 export type Query = Record<string, string | string[] | undefined>;
 
-function single(query: Query, name: string): string | undefined {
+export function single(query: Query, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value)) {
     throw new InvalidInputError(`query parameter ${name} is given ${value.length} times`, { details: [{ where: `query.${name}`, message: "give it once" }] });
@@ -60,7 +60,7 @@ function oneOf<T extends string>(query: Query, name: string, allowed: readonly T
   return value as T;
 }
 
-function namespaceParam(runtime: Runtime, query: Query): string | null {
+export function namespaceParam(runtime: Runtime, query: Query): string | null {
   const namespace = single(query, "namespace");
   if (namespace === undefined) return null;
   if (!DNS_LABEL.test(namespace)) {

@@ -1,5 +1,6 @@
 // The compliance dashboard's routes on the API's koa router: GET / (overview), /violations,
-// /workloads/:namespace/:kind/:name, /fixes, /scans. Every page is HTML rendered on the server from
+// /workloads/:namespace/:kind/:name, /fixes, /scans, /audit (and its downloads /audit/export.csv and
+// /audit/export.jsonl), /notifications. Every page is HTML rendered on the server from
 // the scan history and the fix store; errors are HTML pages too (a browser shows them), with the
 // status and message of the error hierarchy. Sign-in for browsers is auth.ts, mounted before the
 // bearer check.
@@ -10,6 +11,8 @@ import type { Runtime } from "../../runtime.js";
 import { fixes, overview, scans, violations, workload } from "./data.js";
 import { emptyPage, errorPage, fixesPage, overviewPage, scansPage, violationsPage, workloadPage, type PageContext } from "./pages.js";
 import { securityHeaders } from "./security.js";
+import { auditPage, EXPORT_TYPES, exportFilename, notificationsPage, parseAuditQuery, streamAuditExport } from "./audit.js";
+import { auditLogPage, notificationHistoryPage } from "./audit-pages.js";
 
 export { dashboardAuth, DashboardSessions, isDashboardPath, SESSION_COOKIE } from "./auth.js";
 
@@ -63,4 +66,35 @@ export function mountDashboard(router: Router, runtime: Runtime, logger?: Logger
     "/scans",
     page((ctx, pc) => scansPage(scans(runtime, ctx.query), pc)),
   );
+  router.get(
+    "/audit",
+    page((ctx, pc) => auditLogPage(auditPage(runtime, ctx.query), pc)),
+  );
+  router.get(
+    "/notifications",
+    page((ctx, pc) => notificationHistoryPage(notificationsPage(runtime, ctx.query), pc)),
+  );
+  for (const format of ["csv", "jsonl"] as const) {
+    router.get(`/audit/export.${format}`, async (ctx) => {
+      // The filters are checked before anything is sent: a mistake is an error page, not a broken file.
+      let filters;
+      try {
+        filters = parseAuditQuery(runtime, ctx.query);
+      } catch (error) {
+        const appError = toAppError(error);
+        securityHeaders(ctx);
+        ctx.status = appError.status;
+        ctx.type = "text/html; charset=utf-8";
+        ctx.body = errorPage(appError, { session: ctx.state.dashboardSession === true, now: Date.now() });
+        return;
+      }
+      securityHeaders(ctx);
+      ctx.status = 200;
+      ctx.set("Content-Type", EXPORT_TYPES[format]);
+      ctx.set("Content-Disposition", `attachment; filename="${exportFilename(format, Date.now())}"`);
+      if (ctx.method === "HEAD") return;
+      ctx.respond = false;
+      await streamAuditExport(runtime, filters, format, ctx.res, { actor: String(ctx.state.actor ?? "http:anonymous"), logger });
+    });
+  }
 }

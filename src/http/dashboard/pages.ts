@@ -91,12 +91,15 @@ figure { margin: 0; } figure svg { width: 100%; max-width: 980px; height: auto; 
 td.nowrap { white-space: nowrap; }
 .hint { font-size: 0.85rem; } .hint .how { color: var(--muted); }
 .crumbs { color: var(--muted); margin-bottom: 0.2rem; }
+details > summary { cursor: pointer; color: var(--accent); } details pre { margin: 0.4rem 0 0; max-width: 60rem; white-space: pre-wrap; word-break: break-all; }
+.st-ok, .st-sent { background: #dcfce7; color: #166534; } .st-error { background: #fee2e2; color: #991b1b; } .st-retrying { background: #fef9c3; color: #854d0e; }
+input[type=text].short { min-width: 7rem; width: 9rem; }
 footer { max-width: 1240px; margin: 0 auto; padding: 0 1.5rem 2rem; color: var(--muted); font-size: 0.8rem; }
 `;
 
-type Section = "overview" | "violations" | "fixes" | "scans" | "none";
+export type Section = "overview" | "violations" | "fixes" | "scans" | "audit" | "notifications" | "none";
 
-function layout(title: string, active: Section, cluster: string | null, ctx: PageContext, body: HtmlValue): string {
+export function layout(title: string, active: Section, cluster: string | null, ctx: PageContext, body: HtmlValue): string {
   const nav = (section: Section, path: string, label: string) => html`<a href="${path}"${section === active ? trusted(' class="active" aria-current="page"') : ""}>${label}</a>`;
   const page = html`<!DOCTYPE html>
 <html lang="en">
@@ -110,7 +113,7 @@ function layout(title: string, active: Section, cluster: string | null, ctx: Pag
 <body>
 <header class="top">
 <a class="brand" href="/">kube-policy</a>
-<nav>${nav("overview", "/", "Overview")}${nav("violations", "/violations", "Violations")}${nav("fixes", "/fixes", "Fixes")}${nav("scans", "/scans", "Scans")}</nav>
+<nav>${nav("overview", "/", "Overview")}${nav("violations", "/violations", "Violations")}${nav("fixes", "/fixes", "Fixes")}${nav("scans", "/scans", "Scans")}${nav("audit", "/audit", "Audit log")}${nav("notifications", "/notifications", "Notifications")}</nav>
 ${cluster === null ? "" : html`<span class="cluster">cluster <strong>${cluster}</strong></span>`}
 ${ctx.session ? html`<form method="post" action="/logout"><button type="submit">Sign out</button></form>` : ""}
 </header>
@@ -128,13 +131,13 @@ ${body}
 // ---------------------------------------------------------------------------------------------
 // Small formatters
 
-function isoMinute(at: number | string | null): string {
+export function isoMinute(at: number | string | null): string {
   if (at === null) return "";
   const d = new Date(at);
   return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
-function when(at: number | string | null, now: number): SafeHtml {
+export function when(at: number | string | null, now: number): SafeHtml {
   if (at === null) return html`<span class="muted">never</span>`;
   const ms = typeof at === "number" ? at : Date.parse(at);
   return html`<time datetime="${new Date(ms).toISOString()}" title="${isoMinute(ms)}">${ago(ms, now)}</time>`;
@@ -158,7 +161,7 @@ function sev(severity: string): SafeHtml {
   return html`<span class="sev${known ? ` sev-${severity}` : ""}">${severity}</span>`;
 }
 
-function id(value: string): SafeHtml {
+export function id(value: string): SafeHtml {
   return html`<span class="id">${value}</span>`;
 }
 
@@ -176,11 +179,16 @@ function scopeLabel(scan: ScanRecord): string {
   return scan.namespaces ? `namespace${scan.namespaces.length > 1 ? "s" : ""} ${scan.namespaces.join(", ")}` : "whole cluster";
 }
 
+/** The audit page filtered to one workload's entries (namespace and Kind/name, as the audit log records them). */
+export function auditHref(w: { namespace: string; kind: string; name: string }): string {
+  return href(["audit"], { namespace: w.namespace, resource: `${w.kind}/${w.name}` });
+}
+
 function workloadLink(w: { namespace: string; kind: string; name: string }): SafeHtml {
   return html`<a href="${href(["workloads", w.namespace, w.kind, w.name])}">${w.kind} ${w.namespace}/${w.name}</a>`;
 }
 
-function table(headers: (string | [string, "num"])[], rows: HtmlValue[][], options: { id?: string; empty?: string; rowClass?: (i: number) => string } = {}): SafeHtml {
+export function table(headers: (string | [string, "num"])[], rows: HtmlValue[][], options: { id?: string; empty?: string; rowClass?: (i: number) => string } = {}): SafeHtml {
   if (rows.length === 0) return html`<p class="muted">${options.empty ?? "None."}</p>`;
   const head = headers.map((h) => (Array.isArray(h) ? html`<th class="num">${h[0]}</th>` : html`<th>${h}</th>`));
   const numeric = headers.map((h) => Array.isArray(h));
@@ -452,6 +460,7 @@ export function workloadPage(model: WorkloadDetail, ctx: PageContext): string {
   const body = html`<div class="crumbs"><a href="/">Overview</a> › <a href="${href([], { namespace: w.namespace })}">${w.namespace}</a> › ${w.kind}</div>
 <h1 data-workload="${w.kind}/${w.namespace}/${w.name}">${w.kind} ${w.namespace}/${w.name}</h1>
 ${sourceLine(model.scope, ctx)}
+<p class="sub"><a data-link="audit" href="${auditHref(w)}">Audit log of this workload</a>: every evaluation, fix, approval and rollback recorded for it.</p>
 <div class="cards">
 <div class="card"><div class="label">Open findings</div><div class="value" data-metric="open">${model.open.length}</div></div>
 <div class="card"><div class="label">Critical or high</div><div class="value">${critical}</div></div>
@@ -492,7 +501,7 @@ export function fixesPage(model: Fixes, ctx: PageContext): string {
     ["id", "workload", "rule", "severity", "risk", "why an approval", "status", "proposed", "decided"],
     model.pending.map((p) => [
       id(p.id),
-      workloadLink(p),
+      html`${workloadLink(p)} <a class="muted" data-link="audit" href="${auditHref(p)}">audit</a>`,
       p.ruleId,
       sev(p.severity),
       p.risk,
@@ -505,7 +514,7 @@ export function fixesPage(model: Fixes, ctx: PageContext): string {
   )}</section>
 <section class="panel"><h2>Changes made</h2>${table(
     ["change", "when", "workload", "action", "by", "rules", "patch", "state"],
-    model.changes.map((c) => [id(c.id), when(c.createdAt, ctx.now), workloadLink(c), c.action, c.actor, c.ruleIds.join(", "), patchPaths(c.patch), changeState(c)]),
+    model.changes.map((c) => [id(c.id), when(c.createdAt, ctx.now), html`${workloadLink(c)} <a class="muted" data-link="audit" href="${auditHref(c)}">audit</a>`, c.action, c.actor, c.ruleIds.join(", "), patchPaths(c.patch), changeState(c)]),
     { id: "changes", empty: "No fix was applied yet." },
   )}</section>`;
   return layout("Fixes", "fixes", model.cluster, ctx, body);
