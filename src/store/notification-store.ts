@@ -351,7 +351,8 @@ export class NotificationStore {
     const eventCutoff = Math.min(cutoff, keepEventsSince);
     return this.db.transaction(() => {
       const doomed = `SELECT id FROM notifications WHERE status IN ('sent', 'failed') AND created_at < @cutoff
-        AND id NOT IN (SELECT MAX(id) FROM notifications WHERE kind = 'digest' AND status = 'sent' GROUP BY channel)`;
+        AND id NOT IN (SELECT d.id FROM notifications d WHERE d.kind = 'digest' AND d.status = 'sent' AND d.created_at =
+          (SELECT MAX(l.created_at) FROM notifications l WHERE l.channel = d.channel AND l.kind = 'digest' AND l.status = 'sent'))`;
       const attempts = this.db.prepare(`DELETE FROM notification_attempts WHERE notification_id IN (${doomed})`).run({ cutoff }).changes;
       const notifications = this.db.prepare(`DELETE FROM notifications WHERE id IN (${doomed})`).run({ cutoff }).changes;
       const events = this.db
