@@ -3,6 +3,7 @@
 // - a 429 + Retry-After pauses the whole webhook: a second message queued during the pause is not sent
 //   before it ends (by the same notifier, or by another one on the same database), both are delivered,
 //   and the history shows the waits (the 429'd message's Retry-After, the other's pause and whose it was);
+//   an SMTP 421 pauses the SMTP server for the backoff the same way;
 // - a message a stopped process left pending is sent by the next notifier to start (its attempts continue),
 //   an old one is marked failed saying why, one whose last attempt was delivered is marked sent without
 //   resending, and one another live process holds is left alone; two notifiers starting on one database
@@ -22,7 +23,7 @@ import { Runtime } from "../../src/runtime.js";
 import { runScan } from "../../src/scans/scan.js";
 import { openDatabase } from "../../src/store/db.js";
 import { NotificationStore } from "../../src/store/notification-store.js";
-import { finding, freshStore, memoryLogger, quickNotifier, scan, tempDir, webhookReceiver } from "./helpers.js";
+import { finding, freshStore, memoryLogger, quickNotifier, scan, smtpReceiver, tempDir, webhookReceiver } from "./helpers.js";
 
 const bundle = await PolicyBundle.load();
 const demo = await MemorySource.demo();
@@ -92,6 +93,27 @@ test("a pause longer than the delivery may wait fails the other message without 
   t.regex(record.error ?? "", new RegExp(`^not sent: the Slack webhook is paused for \\d+(\\.\\d)? s more \\(message #${a.id}: Slack rate-limited us \\(HTTP 429, Retry-After 30 s\\): rate_limited\\), longer than the 2 s left of the retry budget`));
   t.like(store.attempts(b.id)[0], { attempt: 1, status: "failed", statusCode: null, pausedBy: a.id });
   t.false((record.error ?? "").includes("s3cr3tT0kenXYZ"));
+});
+
+test("an SMTP 421 (service not available, try later) pauses the server for the backoff: another message to it waits too", async (t) => {
+  const smtp = await smtpReceiver({ reject: (n) => (n === 0 ? 421 : null) });
+  t.teardown(smtp.close);
+  const store = freshStore(dir);
+  const notifier = quickNotifier(
+    store,
+    { email: { recipients: ["ops@example.com"], smtp: { host: "127.0.0.1", port: smtp.port, secure: false } } },
+    { delivery: { maxAttempts: 3, backoffMs: 800, timeoutMs: 5_000 } },
+  );
+  const a = notifier.onScanCompleted(null, scan(1, [finding("a", "critical")], { scope: "shop" })).notifications[0]!;
+  await until(() => store.attempts(a.id).length === 1, "the first message's 421");
+  const b = notifier.onScanCompleted(null, scan(2, [finding("b", "critical")], { scope: "billing" })).notifications[0]!;
+  await notifier.idle();
+
+  t.is(smtp.messages.length, 2);
+  t.like(store.attempts(a.id)[0], { attempt: 1, status: "failed", statusCode: 421, waitMs: 800 });
+  const [b1] = store.attempts(b.id);
+  t.like(b1, { attempt: 1, status: "sent", pausedBy: a.id });
+  t.true(b1!.pausedMs !== null && b1!.pausedMs >= 300, `the second message waited ${b1!.pausedMs} ms`);
 });
 
 // ---- resuming after a restart ----
