@@ -190,7 +190,16 @@ ${table(
     html`${n.subject}${n.events.length > 0 ? html`<ul class="events">${n.events.map(eventText)}</ul>` : ""}${n.error ? html`<div class="down">${n.error}</div>` : ""}`,
     attemptsTable(n.attempts, ctx),
   ]),
-  { id: "notifications", empty: model.store ? (filtered ? "No message matches these filters." : "No notification was sent or tried yet.") : "Nothing recorded yet." },
+  {
+    id: "notifications",
+    empty: !model.store
+      ? "Nothing recorded yet."
+      : result.total > 0
+        ? "The newest matching messages are about namespaces this configuration hides: show more below."
+        : filtered
+          ? "No message matches these filters."
+          : "No notification was sent or tried yet.",
+  },
 )}
 ${result.more
   ? html`<nav class="pager">${
