@@ -16,6 +16,7 @@ import test from "ava";
 import { MemorySource } from "../../src/kube/memory-source.js";
 import { composeAlert } from "../../src/notify/content.js";
 import type { NotificationEvent } from "../../src/notify/events.js";
+import { historyText, notificationHistory } from "../../src/notify/history.js";
 import { Notifier } from "../../src/notify/notifier.js";
 import { redactWebhookUrl } from "../../src/notify/slack.js";
 import { PolicyBundle } from "../../src/policy/bundle.js";
@@ -73,6 +74,9 @@ for (const variant of ["the same notifier", "another notifier on the same databa
     const [b1] = store.attempts(b.id);
     t.like(b1, { attempt: 1, status: "sent", statusCode: 200, pausedBy: a.id });
     t.true(b1!.pausedMs !== null && b1!.pausedMs >= 500 && b1!.pausedMs <= 1_000, `the second message waited ${b1!.pausedMs} ms for the pause`);
+    // What `kube-policy notify history` prints for it.
+    const text = historyText(notificationHistory(store, { limit: 10 }));
+    t.regex(text, new RegExp(`attempt 1 at \\S+: sent, HTTP 200, \\d+ ms \\(after waiting \\d+(\\.\\d)? s for the destination's rate limit met by #${a.id}\\)`));
   });
 }
 
