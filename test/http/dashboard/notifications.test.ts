@@ -182,3 +182,25 @@ test("bad filters are HTML error pages naming the parameter", async (t) => {
   }
   t.is((await get(`${isolated.url}/notifications`)).status, 200, "the server is still up");
 });
+
+test("secrets of the configured channels are scrubbed from stored texts that still hold them (older rows)", async (t) => {
+  // A message stored with the webhook URL and the SMTP password in its texts, as a row from before scrubbing could be.
+  const legacy = path.join(dir, "legacy.db");
+  const db = openDatabase(legacy);
+  const store = new NotificationStore(db);
+  const at = Date.now();
+  const id = store.createNotification({ channel: "slack", kind: "test", eventIds: [], eventTypes: [], subject: `test via ${slack.url}` }, at);
+  store.recordAttempt({ notificationId: id, attempt: 1, status: "failed", retryable: false, statusCode: 535, error: `POST ${slack.url} failed; SMTP AUTH ${SMTP_PASSWORD} refused`, startedAt: at, durationMs: 3 });
+  store.finishNotification(id, "failed", `POST ${slack.url} failed`, at + 5);
+  db.close();
+  process.env.DASH_SMTP_PASSWORD = SMTP_PASSWORD; // where the configuration says the password is
+  const config = path.join(dir, "legacy.json");
+  writeFileSync(config, JSON.stringify({ notifications: { slack: { webhookUrl: slack.url, channel: "#k8s-alerts" }, email } }));
+  const s = await serve(legacy, { config });
+  servers.push(s);
+  const { status, body } = await get(`${s.url}/notifications`);
+  t.is(status, 200);
+  t.deepEqual(ids(body), [id]);
+  for (const secret of ["s3cr3tT0kenXYZ", "/services/T0000", SMTP_PASSWORD]) t.false(body.includes(secret), `the page shows ${secret}`);
+  t.regex(body, /\[redacted\]/);
+});
