@@ -197,17 +197,7 @@ export class AuditStore {
       action: filter.action ?? null,
       limit: filter.limit ?? 100,
     }) as AuditRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      time: r.time,
-      actor: r.actor,
-      action: r.action,
-      namespace: r.namespace,
-      resource: r.resource,
-      ruleIds: JSON.parse(r.rule_ids) as string[],
-      outcome: r.outcome,
-      details: JSON.parse(r.details) as Record<string, unknown>,
-    }));
+    return rows.map(auditEntryOf);
   }
 }
 

@@ -5,18 +5,15 @@
 // (an attachment the browser saves, equal to the rows the page shows) and checks that no hostile string
 // ran a script and nothing was requested from another origin. A screenshot goes to test-results/.
 // Real components: Chromium, the koa app on 127.0.0.1, SQLite written through AuditStore and ScanStore.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import test from "ava";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { openDatabase } from "../../../src/store/db.js";
 import { AuditStore } from "../../../src/store/audit-store.js";
+import { launchBrowser, RESULTS, watchedPage } from "./browser-helpers.js";
 import { serve, tempDir, writeHistory, type Served } from "./fixture.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const RESULTS = fileURLToPath(new URL("../../../test-results/", import.meta.url));
 const TOKEN = "browser-audit-token-0123456789";
 const HOSTILE_ACTOR = "http:<img src=x onerror=alert(1)>";
 const dir = tempDir("kube-policy-dashboard-audit-browser-");
@@ -44,14 +41,7 @@ test.before(async () => {
   }
   db.close();
   s = await serve(file, { tokens: new Map([["auditor", TOKEN]]) });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  context = await chromium.launchPersistentContext(mkdtempSync(path.join(dir, "profile-")), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1400, height: 900 },
-    acceptDownloads: true,
-  });
+  context = await launchBrowser(dir, { viewport: { width: 1400, height: 900 }, acceptDownloads: true });
 });
 
 test.after.always(async () => {
@@ -61,21 +51,7 @@ test.after.always(async () => {
 });
 
 test("sign in, open the audit log, filter, open details, page, and download the filtered CSV", async (t) => {
-  const page = await context.newPage();
-  const dialogs: string[] = [];
-  const errors: string[] = [];
-  const foreign: string[] = [];
-  page.on("dialog", (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("request", (r) => {
-    if (!r.url().startsWith(s.url)) foreign.push(r.url());
-  });
+  const { page, dialogs, errors, foreign } = await watchedPage(context, s.url);
 
   // Signed out: the sign-in form, which comes back to the page asked for.
   const first = await page.goto(`${s.url}/audit`);

@@ -9,39 +9,19 @@
 // Real components: Chromium, the koa app on 127.0.0.1, SQLite written through ScanStore and FixStore
 // (fixture.ts). No cluster and no network: Chromium runs with its background networking off, and the
 // test fails if a page requests anything from another origin.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import test from "ava";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { launchBrowser, RESULTS, watchedPage } from "./browser-helpers.js";
 import { EXPECTED, HOSTILE_NAME, serve, tempDir, writeHistory, type Served } from "./fixture.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const RESULTS = fileURLToPath(new URL("../../../test-results/", import.meta.url));
 const dir = tempDir("kube-policy-dashboard-browser-");
 let s: Served;
 const contexts: BrowserContext[] = [];
 
-/** A browser context on a fresh profile directory (Playwright passes it as --user-data-dir). */
 async function browser(options: { javaScriptEnabled: boolean }): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  const context = await chromium.launchPersistentContext(mkdtempSync(path.join(dir, "profile-")), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1280, height: 900 },
-    javaScriptEnabled: options.javaScriptEnabled,
-  });
+  const context = await launchBrowser(dir, options);
   contexts.push(context);
   return context;
 }
@@ -62,25 +42,7 @@ test.after.always(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A page that records what must not happen: dialogs (a script ran), console errors (CSP refusals), requests elsewhere. */
-async function watchedPage(context: BrowserContext): Promise<{ page: Page; dialogs: string[]; errors: string[]; foreign: string[] }> {
-  const page = await context.newPage();
-  const dialogs: string[] = [];
-  const errors: string[] = [];
-  const foreign: string[] = [];
-  page.on("dialog", (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("request", (r) => {
-    if (!r.url().startsWith(s.url)) foreign.push(r.url());
-  });
-  return { page, dialogs, errors, foreign };
-}
+const watched = (context: BrowserContext) => watchedPage(context, s.url);
 
 const text = async (page: Page, selector: string) => ((await page.locator(selector).first().textContent()) ?? "").trim();
 
@@ -88,7 +50,7 @@ const text = async (page: Page, selector: string) => ((await page.locator(select
 const chartY = (percent: number) => (16 + 170 - (percent / 100) * 170).toFixed(1);
 
 test.serial("the overview shows the latest score, the trend with one point per scan, the breakdowns and the failed scan", async (t) => {
-  const { page, dialogs, errors, foreign } = await watchedPage(withJs);
+  const { page, dialogs, errors, foreign } = await watched(withJs);
   const res = await page.goto(`${s.url}/`);
   t.is(res?.status(), 200);
   t.is(await text(page, "[data-metric=score]"), `${EXPECTED.latestScore}%`);
@@ -130,7 +92,7 @@ test.serial("the overview shows the latest score, the trend with one point per s
 });
 
 test.serial("the violations table filters through its GET form by severity, namespace and category, framework and rule", async (t) => {
-  const { page, errors } = await watchedPage(withJs);
+  const { page, errors } = await watched(withJs);
   await page.goto(`${s.url}/violations`);
   const rows = page.locator("#violations tbody tr");
   t.is(await rows.count(), EXPECTED.open);
@@ -168,7 +130,7 @@ test.serial("the violations table filters through its GET form by severity, name
 });
 
 test.serial("the scans page shows the failed scan with its reason, and filters by status", async (t) => {
-  const { page } = await watchedPage(withJs);
+  const { page } = await watched(withJs);
   await page.goto(`${s.url}/scans`);
   t.is(await page.locator("#scans tbody tr").count(), 5);
   const failed = page.locator("#scans tbody tr.failed");
@@ -181,7 +143,7 @@ test.serial("the scans page shows the failed scan with its reason, and filters b
 });
 
 test.serial("a workload page shows its findings with fix hints and its fix history", async (t) => {
-  const { page } = await watchedPage(withJs);
+  const { page } = await watched(withJs);
   await page.goto(`${s.url}/`);
   await Promise.all([page.waitForURL(/\/workloads\/shop\/Deployment\/api$/), page.click("#top-workloads >> text=Deployment shop/api")]);
   t.is(await text(page, "h1"), "Deployment shop/api");
@@ -201,7 +163,7 @@ test.serial("a workload page shows its findings with fix hints and its fix histo
 });
 
 test.serial("a workload with a hostile name gets its page, with the name as text and no script run", async (t) => {
-  const { page, dialogs } = await watchedPage(withJs);
+  const { page, dialogs } = await watched(withJs);
   await page.goto(`${s.url}/violations?severity=low`);
   await Promise.all([page.waitForURL(/\/workloads\/shop\/Deployment\/%3Cscript%3E/), page.click("#violations tbody tr >> a")]);
   t.is(await text(page, "h1"), `Deployment shop/${HOSTILE_NAME}`);
@@ -213,7 +175,7 @@ test.serial("a workload with a hostile name gets its page, with the name as text
 
 test.serial("with JavaScript disabled the core numbers, the chart and the filters work", async (t) => {
   const noJs = await browser({ javaScriptEnabled: false });
-  const { page } = await watchedPage(noJs);
+  const { page } = await watched(noJs);
   await page.goto(`${s.url}/`);
   t.is(await text(page, "[data-metric=score]"), `${EXPECTED.latestScore}%`);
   t.is(await text(page, "[data-metric=open]"), String(EXPECTED.open));
