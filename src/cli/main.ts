@@ -11,6 +11,8 @@ import { serveCommand, type ServeOptions } from "./serve.js";
 import { notifyTestCommand, registerNotifyHistoryCommand, type NotifyTestOptions } from "./notify.js";
 import { registerFixCommands } from "./fix.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerExemptionsCommand } from "./exemptions.js";
+import { registerEffectivenessCommand } from "./effectiveness.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command()
@@ -98,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
   registerNotifyHistoryCommand(notify, (code: number) => (exitCode = code));
   registerFixCommands(program, (code: number) => (exitCode = code));
   registerAuditCommands(program, (code: number) => (exitCode = code));
+  registerExemptionsCommand(program, (code: number) => (exitCode = code));
+  registerEffectivenessCommand(program, (code: number) => (exitCode = code));
   program
     .command("serve")
     .description("serve the tools over MCP (stdio by default) or HTTP (--http PORT: REST at /tools/<name>, MCP at /mcp)")

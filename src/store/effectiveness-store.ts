@@ -1,0 +1,112 @@
+// The queries behind policy effectiveness (scans/effectiveness.ts owns the definitions). Per rule, over a
+// scan series and a period: intervals opened (and how many came back after a resolution), resolution times,
+// and the findings active in the period (open now or resolved in it) with the workloads and namespaces
+// they are on. Open-now counts and the fix attribution come from store/autofix-store.ts.
+//
+// Cost: every statement starts from an index: the series' scans in the period (scans_series), the findings
+// they opened (findings_first_seen), the earlier resolved interval of an identity (findings_identity_resolved),
+// the open findings of the series (findings_open) and those resolved in the period (findings_resolved).
+import type { Db } from "./db.js";
+import type { SeriesRef } from "./scan-store.js";
+
+export interface OpenedRow {
+  ruleId: string;
+  category: string;
+  severity: string;
+  opened: number;
+  recurred: number;
+}
+
+export interface ResolutionTimeRow {
+  ruleId: string;
+  category: string;
+  resolutions: number;
+  medianMs: number;
+  p90Ms: number;
+}
+
+export interface ActiveRow {
+  ruleId: string;
+  category: string;
+  active: number;
+  medianOpenMs: number;
+}
+
+export interface AffectedRow {
+  ruleId: string;
+  namespace: string;
+  kind: string | null;
+  name: string | null;
+  findings: number;
+}
+
+export class EffectivenessStore {
+  constructor(private readonly db: Db) {}
+
+  /** The clusters with a succeeded scan stored (the CLI's default when the database holds one). */
+  clusters(): string[] {
+    return (this.db.prepare("SELECT DISTINCT cluster FROM scans WHERE status = 'succeeded' ORDER BY cluster").all() as { cluster: string }[]).map((r) => r.cluster);
+  }
+
+  /** Intervals opened by the series' succeeded scans started since `since`, per rule, and how many reopen an identity resolved before. */
+  opened(series: SeriesRef, namespace: string | null, since: number): OpenedRow[] {
+    const sql = `
+      SELECT f.rule_id AS ruleId, f.category, MAX(f.severity) AS severity, COUNT(*) AS opened,
+             SUM(EXISTS (SELECT 1 FROM findings p INDEXED BY findings_identity_resolved
+                         WHERE p.cluster = f.cluster AND p.scope = f.scope AND p.identity = f.identity
+                           AND p.resolved_at IS NOT NULL AND p.first_seen_at < f.first_seen_at)) AS recurred
+      FROM scans s JOIN findings f INDEXED BY findings_first_seen ON f.first_seen_scan = s.id
+      WHERE s.cluster = @cluster AND s.scope = @scope AND s.status = 'succeeded' AND s.started_at >= @since
+        ${namespace === null ? "" : "AND f.namespace = @namespace"}
+      GROUP BY f.rule_id, f.category`;
+    return this.db.prepare(sql).all(params(series, namespace, since)) as OpenedRow[];
+  }
+
+  /** Every interval resolved since `since`, per rule: count, median and 90th percentile of resolved_at - first_seen_at. */
+  resolutionTimes(series: SeriesRef, namespace: string | null, since: number): ResolutionTimeRow[] {
+    const sql = `
+      SELECT rule_id AS ruleId, category, COUNT(*) AS resolutions, median(resolved_at - first_seen_at) AS medianMs,
+             percentile(resolved_at - first_seen_at, 90) AS p90Ms
+      FROM findings
+      WHERE cluster = @cluster AND scope = @scope AND resolved_at >= @since ${namespace === null ? "" : "AND namespace = @namespace"}
+      GROUP BY rule_id, category`;
+    return this.db.prepare(sql).all(params(series, namespace, since)) as ResolutionTimeRow[];
+  }
+
+  /**
+   * Intervals active in the period (open now, or resolved since `since`) per rule, with the median time
+   * they were open: until now for open ones, until their resolution for the others.
+   */
+  active(series: SeriesRef, namespace: string | null, since: number, now: number): ActiveRow[] {
+    const sql = `
+      WITH ${activeCte(namespace)}
+      SELECT ruleId, category, COUNT(*) AS active, median(openMs) AS medianOpenMs FROM active GROUP BY ruleId, category`;
+    return this.db.prepare(sql).all({ ...params(series, namespace, since), now }) as ActiveRow[];
+  }
+
+  /** The `limit` namespaces (by: "namespace") or workloads (by: "workload") with the most intervals active in the period, per rule. */
+  mostAffected(series: SeriesRef, namespace: string | null, since: number, now: number, by: "namespace" | "workload", limit: number): AffectedRow[] {
+    const cols = by === "namespace" ? "namespace" : "namespace, kind, name";
+    const sql = `
+      WITH ${activeCte(namespace)},
+      grouped AS (SELECT ruleId, ${cols}, COUNT(*) AS findings FROM active GROUP BY ruleId, ${cols}),
+      ranked AS (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY ruleId ORDER BY findings DESC, ${cols}) AS n FROM grouped g)
+      SELECT ruleId, namespace, ${by === "namespace" ? "NULL AS kind, NULL AS name" : "kind, name"}, findings FROM ranked WHERE n <= @limit
+      ORDER BY ruleId, n`;
+    return this.db.prepare(sql).all({ ...params(series, namespace, since), now, limit }) as AffectedRow[];
+  }
+}
+
+function params(series: SeriesRef, namespace: string | null, since: number): Record<string, string | number> {
+  return { cluster: series.cluster, scope: series.scope, since, ...(namespace === null ? {} : { namespace }) };
+}
+
+function activeCte(namespace: string | null): string {
+  const ns = namespace === null ? "" : "AND namespace = @namespace";
+  return `active AS (
+        SELECT rule_id AS ruleId, category, namespace, kind, name, @now - first_seen_at AS openMs FROM findings
+        WHERE cluster = @cluster AND scope = @scope AND resolved_at IS NULL ${ns}
+        UNION ALL
+        SELECT rule_id, category, namespace, kind, name, resolved_at - first_seen_at FROM findings
+        WHERE cluster = @cluster AND scope = @scope AND resolved_at >= @since ${ns})`;
+}
