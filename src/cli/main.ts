@@ -11,6 +11,7 @@ import { serveCommand, type ServeOptions } from "./serve.js";
 import { notifyTestCommand, registerNotifyHistoryCommand, type NotifyTestOptions } from "./notify.js";
 import { registerFixCommands } from "./fix.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerExemptionsCommand } from "./exemptions.js";
 import { registerEffectivenessCommand } from "./effectiveness.js";
 
 export async function main(argv: string[]): Promise<number> {
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
   registerNotifyHistoryCommand(notify, (code: number) => (exitCode = code));
   registerFixCommands(program, (code: number) => (exitCode = code));
   registerAuditCommands(program, (code: number) => (exitCode = code));
+  registerExemptionsCommand(program, (code: number) => (exitCode = code));
   registerEffectivenessCommand(program, (code: number) => (exitCode = code));
   program
     .command("serve")

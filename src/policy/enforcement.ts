@@ -77,10 +77,37 @@ interface ObjectMeta {
   metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
 }
 
-function expired(until: string, now: Date): boolean {
+/** The end of an exemption's last day (UTC), or null when the date cannot be read (then it counts as expired). */
+export function exemptionEnd(until: string): Date | null {
   const end = new Date(`${until}T23:59:59.999Z`);
-  return Number.isNaN(end.getTime()) || end < now;
+  return Number.isNaN(end.getTime()) ? null : end;
 }
+
+function expired(until: string, now: Date): boolean {
+  const end = exemptionEnd(until);
+  return end === null || end < now;
+}
+
+/** What the exemption annotations of one object say, as the evaluator reads them; null when it has none. */
+export interface AnnotationExemption {
+  /** The rule ids listed (trimmed; `*` for every rule). */
+  rules: string[];
+  reason: string | undefined;
+  until: string | undefined;
+}
+
+export function annotationExemptionOf(annotations: Record<string, string> | undefined): AnnotationExemption | null {
+  const listed = annotations?.[EXEMPT_ANNOTATION];
+  if (typeof listed !== "string") return null;
+  return {
+    rules: listed.split(",").map((s) => s.trim()),
+    reason: annotations?.[EXEMPT_REASON_ANNOTATION]?.trim() || undefined,
+    until: annotations?.[EXEMPT_UNTIL_ANNOTATION]?.trim() || undefined,
+  };
+}
+
+/** Where the exemption that decided came from: the object's annotation or the configuration's exemptions[index]. */
+export type ExemptionOrigin = { type: "annotation" } | { type: "config"; index: number };
 
 /** Exemption of one rule for one object: by workload annotation first, then by configuration. */
 export function exemptionFor(
@@ -89,39 +116,59 @@ export function exemptionFor(
   config: PolicyConfig,
   now: Date,
 ): ExemptionDecision | null {
-  const annotations = object.metadata?.annotations ?? {};
-  const listed = annotations[EXEMPT_ANNOTATION];
+  return exemptionMatch(rule, object, config, now)?.decision ?? null;
+}
+
+/** exemptionFor, with the exemption that decided (or whose note is reported). */
+export function exemptionMatch(
+  rule: CatalogueEntry,
+  object: ObjectMeta,
+  config: PolicyConfig,
+  now: Date,
+): { decision: ExemptionDecision; origin: ExemptionOrigin } | null {
+  const annotated = annotationExemptionOf(object.metadata?.annotations);
   // An annotation that cannot be honoured (no reason, expired) is reported, unless the configuration exempts the finding.
   let annotationNote: ExemptionDecision | null = null;
-  if (typeof listed === "string") {
-    const ids = listed.split(",").map((s) => s.trim());
+  if (annotated) {
+    const ids = annotated.rules;
     if (ids.includes(rule.id) || ids.includes("*")) {
-      const reason = annotations[EXEMPT_REASON_ANNOTATION]?.trim();
-      const until = annotations[EXEMPT_UNTIL_ANNOTATION]?.trim();
+      const { reason, until } = annotated;
       if (!reason) {
         annotationNote = { exempt: false, reason: `annotation ${EXEMPT_ANNOTATION} ignored: ${EXEMPT_REASON_ANNOTATION} is missing` };
       } else if (until && expired(until, now)) {
         annotationNote = { exempt: false, reason: `exemption by annotation expired on ${until} (${reason})` };
       } else {
-        return { exempt: true, reason: `exempt by annotation: ${reason}${until ? ` (until ${until})` : ""}` };
+        return { decision: { exempt: true, reason: `exempt by annotation: ${reason}${until ? ` (until ${until})` : ""}` }, origin: { type: "annotation" } };
       }
     }
   }
-  const namespace = object.metadata?.namespace ?? "default";
-  const name = object.metadata?.name ?? "";
-  let expiredNote: ExemptionDecision | null = null;
-  for (const exemption of config.exemptions ?? []) {
+  let expiredNote: { decision: ExemptionDecision; origin: ExemptionOrigin } | null = null;
+  for (const [index, exemption] of (config.exemptions ?? []).entries()) {
+    if (!configExemptionCovers(exemption, object)) continue;
     if (!exemption.rules.includes(rule.id) && !exemption.rules.includes("*")) continue;
-    if (exemption.namespace && !globMatch(exemption.namespace, namespace)) continue;
-    if (exemption.name && !globMatch(exemption.name, name)) continue;
-    if (exemption.kind && exemption.kind !== object.kind) continue;
     if (exemption.expires && expired(exemption.expires, now)) {
-      expiredNote = { exempt: false, reason: `exemption expired on ${exemption.expires} (${exemption.reason})` };
+      expiredNote = { decision: { exempt: false, reason: `exemption expired on ${exemption.expires} (${exemption.reason})` }, origin: { type: "config", index } };
       continue;
     }
-    return { exempt: true, reason: `exempt by configuration: ${exemption.reason}${exemption.expires ? ` (until ${exemption.expires})` : ""}` };
+    return {
+      decision: { exempt: true, reason: `exempt by configuration: ${exemption.reason}${exemption.expires ? ` (until ${exemption.expires})` : ""}` },
+      origin: { type: "config", index },
+    };
   }
-  return annotationNote ?? expiredNote;
+  return annotationNote ? { decision: annotationNote, origin: { type: "annotation" } } : expiredNote;
+}
+
+/** Whether a configured exemption's namespace, name and kind patterns cover the object (whatever its rules). */
+export function configExemptionCovers(
+  exemption: { namespace?: string; name?: string; kind?: string },
+  object: ObjectMeta,
+): boolean {
+  const namespace = object.metadata?.namespace ?? "default";
+  const name = object.metadata?.name ?? "";
+  if (exemption.namespace && !globMatch(exemption.namespace, namespace)) return false;
+  if (exemption.name && !globMatch(exemption.name, name)) return false;
+  if (exemption.kind && exemption.kind !== object.kind) return false;
+  return true;
 }
 
 export function namespaceExcluded(namespace: string, config: PolicyConfig): boolean {

@@ -6,6 +6,7 @@ import type { CatalogueView, WorkloadResult } from "../policy/evaluator.js";
 import { CATEGORIES, SEVERITIES, type Category, type Finding, type Severity } from "../policy/types.js";
 import { renderAutoFixText, type AutoFixEfficiency } from "./autofix.js";
 import { renderTrendText, type ComplianceTrend } from "./trend.js";
+import { renderExemptionSummaryText, type ExemptionSummary } from "./exemptions.js";
 
 export type RuleStatus = "passed" | "failed" | "not-evaluated";
 
@@ -50,6 +51,8 @@ export interface ComplianceReport {
   trend: ComplianceTrend | null;
   /** Auto-Fix Efficiency over the trend's period (scans/autofix.ts); null: no stored scan of this scope in it ("no data"). */
   autoFixEfficiency: AutoFixEfficiency | null;
+  /** Exception management (report/exemptions.ts): exemptions by status, the ones expiring soon; set by the doors that know the workloads. */
+  exemptions?: ExemptionSummary;
 }
 
 const percentOf = (passed: number, total: number) => (total === 0 ? null : Math.round((passed / total) * 100));
@@ -239,6 +242,7 @@ export function renderComplianceText(report: ComplianceReport): string {
     for (const r of report.recommendations) lines.push(`${CATEGORY_LINE[r.category]}: ${r.message}`);
   }
   lines.push("", ...renderAutoFixText(report.autoFixEfficiency, { days: report.trend?.window.days ?? 30 }));
+  if (report.exemptions) lines.push("", ...renderExemptionSummaryText(report.exemptions));
   if (report.trend) lines.push("", ...renderTrendText(report.trend, { frameworks: report.frameworks.map((f) => f.framework) }));
   if (report.warnings.length > 0) {
     lines.push("", "Could not check everything:");

@@ -8,11 +8,13 @@ import type { Tool } from "./types.js";
 import { approveFixTool, autoFixPolicyViolations, fixWorkload, listFixHistory, listPendingFixes, rejectFixTool, rollbackFix } from "./remediation.js";
 import { queryAuditLog } from "./audit.js";
 import { listNotificationHistory, sendTestNotification } from "./notifications.js";
+import { listExemptionsTool } from "./exemptions.js";
 import { analyzePolicyEffectiveness } from "./effectiveness.js";
 
 export const ALL_TOOLS: Tool[] = [evaluateDeploymentPolicies, generateComplianceReport, listPolicyRules, evaluateWorkload, evaluateManifest, testPolicyRule,
   autoFixPolicyViolations, fixWorkload, approveFixTool, rejectFixTool, listPendingFixes, rollbackFix, listFixHistory, queryAuditLog,
-  runComplianceScan, getComplianceTrends, listScans, sendTestNotification, listNotificationHistory, analyzePolicyEffectiveness];
+  runComplianceScan, getComplianceTrends, listScans, sendTestNotification, listNotificationHistory, analyzePolicyEffectiveness,
+  listExemptionsTool];
 
 /** The tools a server exposes: write tools are hidden in read-only mode. */
 export function toolsFor(options: { readOnly?: boolean }): Tool[] {

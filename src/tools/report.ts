@@ -10,6 +10,7 @@ import { existingScanStore } from "../scans/scan.js";
 import { computeAutoFixEfficiency, fixabilityFor } from "../scans/autofix.js";
 import { computeTrend } from "../scans/trends.js";
 import { checkNamespace } from "./evaluation.js";
+import { exemptionSummary, listExemptions } from "../report/exemptions.js";
 import { complianceReportOutput } from "./schemas.js";
 import { defineTool, type ToolContext } from "./types.js";
 
@@ -48,6 +49,17 @@ export async function complianceReportData(
     namespaces: collection.namespaces,
     warnings: collection.warnings,
   });
+  // The same listing as list_exemptions, over the same workloads and results.
+  report.exemptions = exemptionSummary(
+    listExemptions({
+      config: evaluator.config,
+      catalogue: evaluator.bundle.catalogue,
+      workloads: collection.workloads,
+      results,
+      namespaceAllowed: (ns) => runtime.namespaceAllowed(ns),
+      filter: args.namespace ? { namespace: args.namespace } : {},
+    }),
+  );
   try {
     // A history that cannot be read costs the report its trend, not the report.
     const store = existingScanStore(runtime);

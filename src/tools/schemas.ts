@@ -203,6 +203,26 @@ export const scanSchema = z.object({
   warnings: z.array(detailSchema),
 });
 
+export const exemptionCountsSchema = z.object({ total: z.number(), active: z.number(), expiring: z.number(), expired: z.number(), invalid: z.number() });
+
+/** The compliance report's exemptions section (report/exemptions.ts exemptionSummary). */
+export const exemptionSummarySchema = z.object({
+  expiringWithinDays: z.number(),
+  counts: exemptionCountsSchema,
+  suppressedFindings: z.number(),
+  expiring: z.array(
+    z.object({
+      id: z.string(),
+      where: z.string(),
+      rules: z.array(z.string()),
+      reason: z.string().nullable(),
+      expires: z.string(),
+      daysLeft: z.number(),
+      suppressedFindings: z.number(),
+    }),
+  ),
+});
+
 export const complianceReportOutput = {
   generated: z.string(),
   cluster: z.string(),
@@ -245,6 +265,7 @@ export const complianceReportOutput = {
   warnings: z.array(detailSchema),
   trend: complianceTrendSchema.nullable().describe("Trend analysis from the scan history of this scope; null when there is none"),
   autoFixEfficiency: autoFixEfficiencySchema.nullable().describe("Auto-Fix Efficiency over the trend's 30 days; null when no scan of this scope is stored (no data)"),
+  exemptions: exemptionSummarySchema.optional().describe("Exemptions by status (active, expiring soon, expired but still in place, invalid) and the ones expiring soon"),
 };
 
 export const ruleViewSchema = z.object({

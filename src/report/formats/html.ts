@@ -120,6 +120,15 @@ Fixes applied: ${fx.fixes.applied}${fx.fixes.rolledBack ? `, ${fx.fixes.rolledBa
 <p class="muted">${e(fx.definition)}</p></section>`,
   );
 
+  const ex = report.exemptions;
+  if (ex) {
+    sections.push(`<section id="exemptions"><h2>Exemptions</h2>
+<p><span data-metric="exemptions-active">${ex.counts.active}</span> active, <span data-metric="exemptions-expiring">${ex.counts.expiring}</span> expiring within ${ex.expiringWithinDays} days,
+<span data-metric="exemptions-expired">${ex.counts.expired}</span> expired but still in place (their findings are no longer exempt), <span data-metric="exemptions-invalid">${ex.counts.invalid}</span> invalid;
+${ex.suppressedFindings} finding(s) suppressed now.</p>
+${ex.expiring.length === 0 ? "" : table(["exemption", "rules", "expires", "days left", "reason", "suppressed"], ex.expiring.map((x) => [e(x.where), e(x.rules.join(", ")), e(x.expires), String(x.daysLeft), e(x.reason ?? ""), String(x.suppressedFindings)]))}</section>`);
+  }
+
   const trend = report.trend;
   if (trend) {
     const p = trend.sincePrevious;
