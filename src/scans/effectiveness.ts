@@ -16,6 +16,19 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : Math.round((ms / 3_600_000) * 10) / 10);
 const percentOf = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 10);
 
+/** The median as SQLite's median() computes it: the middle value, or the mean of the two middle ones. */
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The AFFECTED keys with the highest counts, ties by key. */
+function top(counts: Map<string, number>): [string, number][] {
+  return [...counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).slice(0, AFFECTED);
+}
+
 export const EFFECTIVENESS_DEFINITION =
   "Per rule, over the scan series of the scope (like get_compliance_trends) and the last `days` days. A finding is one rule on one " +
   "workload and field; each stretch during which scans saw it is an interval. openNow: findings open after the newest succeeded scan. " +
@@ -134,10 +147,28 @@ export function computePolicyEffectiveness(store: ScanStore, input: Effectivenes
     const r = ruleOf(row.ruleId, row.category);
     r.timeToResolve = { resolutions: row.resolutions, medianHours: hours(row.medianMs), p90Hours: hours(row.p90Ms) };
   }
-  for (const row of q.active(series, namespace, since, now)) {
-    const r = ruleOf(row.ruleId, row.category);
-    r.activeInPeriod += row.active;
-    r.medianOpenHours = hours(row.medianOpenMs);
+  // The intervals active in the period, read once: counts, time open, most affected namespaces and workloads.
+  const active = new Map<string, { open: number[]; namespaces: Map<string, number>; workloads: Map<string, number> }>();
+  for (const [ruleId, cat, ns, kind, name, firstSeenAt, resolvedAt] of q.activeRows(series, namespace, since)) {
+    let a = active.get(ruleId);
+    if (!a) {
+      active.set(ruleId, (a = { open: [], namespaces: new Map(), workloads: new Map() }));
+      ruleOf(ruleId, cat);
+    }
+    a.open.push((resolvedAt ?? now) - firstSeenAt);
+    a.namespaces.set(ns, (a.namespaces.get(ns) ?? 0) + 1);
+    const workload = `${ns}\u0000${kind}\u0000${name}`;
+    a.workloads.set(workload, (a.workloads.get(workload) ?? 0) + 1);
+  }
+  for (const [ruleId, a] of active) {
+    const r = byRule.get(ruleId)!;
+    r.activeInPeriod = a.open.length;
+    r.medianOpenHours = hours(median(a.open));
+    r.mostAffected.namespaces = top(a.namespaces).map(([namespace, findings]) => ({ namespace, findings }));
+    r.mostAffected.workloads = top(a.workloads).map(([key, findings]) => {
+      const [ns, kind, name] = key.split("\u0000") as [string, string, string];
+      return { kind, namespace: ns, name, findings };
+    });
   }
   // Open now and the resolutions' split: the rows Auto-Fix Efficiency counts.
   for (const row of new AutoFixStore(store.db).windowCounts(series, namespace, since)) {
@@ -152,12 +183,6 @@ export function computePolicyEffectiveness(store: ScanStore, input: Effectivenes
     r.resolved.otherwise += other;
     const key = (OTHER_RESOLUTIONS as readonly string[]).includes(row.state) ? (row.state as OtherResolution) : "fixed";
     r.resolved.otherwiseBy[key] += other;
-  }
-  for (const row of q.mostAffected(series, namespace, since, now, "namespace", AFFECTED)) {
-    byRule.get(row.ruleId)?.mostAffected.namespaces.push({ namespace: row.namespace, findings: row.findings });
-  }
-  for (const row of q.mostAffected(series, namespace, since, now, "workload", AFFECTED)) {
-    byRule.get(row.ruleId)?.mostAffected.workloads.push({ kind: row.kind ?? "", namespace: row.namespace, name: row.name ?? "", findings: row.findings });
   }
   // Enabled rules of the catalogue that found nothing still get a row: zeros are an answer.
   for (const rule of input.rules) if (rule.enabled && !byRule.has(rule.id)) ruleOf(rule.id, rule.category, rule.severity);

@@ -6,6 +6,7 @@
 // Cost: every statement starts from an index: the series' scans in the period (scans_series), the findings
 // they opened (findings_first_seen), the earlier resolved interval of an identity (findings_identity_resolved),
 // the open findings of the series (findings_open) and those resolved in the period (findings_resolved).
+// The findings active in the period are read once, as arrays, and aggregated by scans/effectiveness.ts.
 import type { Db } from "./db.js";
 import type { SeriesRef } from "./scan-store.js";
 
@@ -25,20 +26,7 @@ export interface ResolutionTimeRow {
   p90Ms: number;
 }
 
-export interface ActiveRow {
-  ruleId: string;
-  category: string;
-  active: number;
-  medianOpenMs: number;
-}
-
-export interface AffectedRow {
-  ruleId: string;
-  namespace: string;
-  kind: string | null;
-  name: string | null;
-  findings: number;
-}
+export type ActiveRow = [ruleId: string, category: string, namespace: string, kind: string, name: string, firstSeenAt: number, resolvedAt: number | null];
 
 export class EffectivenessStore {
   constructor(private readonly db: Db) {}
@@ -74,39 +62,23 @@ export class EffectivenessStore {
   }
 
   /**
-   * Intervals active in the period (open now, or resolved since `since`) per rule, with the median time
-   * they were open: until now for open ones, until their resolution for the others.
+   * Every interval active in the period (open now, or resolved since `since`), as arrays: rule, category,
+   * namespace, kind, name, first seen, resolved (null while open). One pass that scans/ aggregates: counting
+   * per rule, per namespace and per workload, and the median time open, in SQL would read these rows three
+   * times over.
    */
-  active(series: SeriesRef, namespace: string | null, since: number, now: number): ActiveRow[] {
+  activeRows(series: SeriesRef, namespace: string | null, since: number): ActiveRow[] {
+    const ns = namespace === null ? "" : "AND namespace = @namespace";
     const sql = `
-      WITH ${activeCte(namespace)}
-      SELECT ruleId, category, COUNT(*) AS active, median(openMs) AS medianOpenMs FROM active GROUP BY ruleId, category`;
-    return this.db.prepare(sql).all({ ...params(series, namespace, since), now }) as ActiveRow[];
-  }
-
-  /** The `limit` namespaces (by: "namespace") or workloads (by: "workload") with the most intervals active in the period, per rule. */
-  mostAffected(series: SeriesRef, namespace: string | null, since: number, now: number, by: "namespace" | "workload", limit: number): AffectedRow[] {
-    const cols = by === "namespace" ? "namespace" : "namespace, kind, name";
-    const sql = `
-      WITH ${activeCte(namespace)},
-      grouped AS (SELECT ruleId, ${cols}, COUNT(*) AS findings FROM active GROUP BY ruleId, ${cols}),
-      ranked AS (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY ruleId ORDER BY findings DESC, ${cols}) AS n FROM grouped g)
-      SELECT ruleId, namespace, ${by === "namespace" ? "NULL AS kind, NULL AS name" : "kind, name"}, findings FROM ranked WHERE n <= @limit
-      ORDER BY ruleId, n`;
-    return this.db.prepare(sql).all({ ...params(series, namespace, since), now, limit }) as AffectedRow[];
+      SELECT rule_id, category, namespace, kind, name, first_seen_at, resolved_at FROM findings
+      WHERE cluster = @cluster AND scope = @scope AND resolved_at IS NULL ${ns}
+      UNION ALL
+      SELECT rule_id, category, namespace, kind, name, first_seen_at, resolved_at FROM findings
+      WHERE cluster = @cluster AND scope = @scope AND resolved_at >= @since ${ns}`;
+    return this.db.prepare(sql).raw(true).all(params(series, namespace, since)) as ActiveRow[];
   }
 }
 
 function params(series: SeriesRef, namespace: string | null, since: number): Record<string, string | number> {
   return { cluster: series.cluster, scope: series.scope, since, ...(namespace === null ? {} : { namespace }) };
-}
-
-function activeCte(namespace: string | null): string {
-  const ns = namespace === null ? "" : "AND namespace = @namespace";
-  return `active AS (
-        SELECT rule_id AS ruleId, category, namespace, kind, name, @now - first_seen_at AS openMs FROM findings
-        WHERE cluster = @cluster AND scope = @scope AND resolved_at IS NULL ${ns}
-        UNION ALL
-        SELECT rule_id, category, namespace, kind, name, resolved_at - first_seen_at FROM findings
-        WHERE cluster = @cluster AND scope = @scope AND resolved_at >= @since ${ns})`;
 }
