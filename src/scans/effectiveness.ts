@@ -5,23 +5,29 @@
 // Efficiency's (store/autofix-store.ts windowCounts), so both show the same numbers.
 import { OTHER_RESOLUTIONS, type OtherResolution } from "../report/autofix.js";
 import { AutoFixStore } from "../store/autofix-store.js";
-import { EffectivenessStore } from "../store/effectiveness-store.js";
+import { EffectivenessStore, type AffectedWorkload } from "../store/effectiveness-store.js";
 import { scopeNamespaces, type ScanStore } from "../store/scan-store.js";
 import { DEFAULT_TREND_DAYS } from "./trends.js";
 
 const DAY_MS = 86_400_000;
 const RANKED = 10;
 const AFFECTED = 3;
+const WORKLOADS_LISTED = 10;
 const iso = (ms: number) => new Date(ms).toISOString();
 const hours = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : Math.round((ms / 3_600_000) * 10) / 10);
 const percentOf = (part: number, whole: number) => (whole === 0 ? null : Math.round((part / whole) * 1000) / 10);
 
-/** The median as SQLite's median() computes it: the middle value, or the mean of the two middle ones. */
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** The median of (value, how many) pairs as SQLite's median() computes it: the middle value, or the mean of the two middle ones. */
+function weightedMedian(pairs: { ms: number; n: number }[]): number | null {
+  const total = pairs.reduce((sum, p) => sum + p.n, 0);
+  if (total === 0) return null;
+  const sorted = [...pairs].sort((x, y) => x.ms - y.ms);
+  const at = (index: number) => {
+    let seen = 0;
+    for (const p of sorted) if ((seen += p.n) > index) return p.ms;
+    return sorted.at(-1)!.ms;
+  };
+  return total % 2 ? at((total - 1) / 2) : (at(total / 2 - 1) + at(total / 2)) / 2;
 }
 
 /** The AFFECTED keys with the highest counts, ties by key. */
@@ -43,7 +49,7 @@ export const EFFECTIVENESS_DEFINITION =
   "from the end of the scan that first saw it to the end of the scan that saw it gone: a resolution between two scans counts " +
   "up to the next scan, so the numbers are exact to the scan interval; median and p90 (linear interpolation), in hours. " +
   "medianOpenHours: median of how long the period's active intervals were open (until now for open ones). mostAffected: " +
-  "namespaces and workloads with the most active intervals. Rankings: mostFired by activeInPeriod; longestOpen by medianOpenHours " +
+  "the three namespaces with the most active intervals of the rule; mostAffectedWorkloads: the ten workloads with the most (over the rules listed). Rankings: mostFired by activeInPeriod; longestOpen by medianOpenHours " +
   "(candidates for training or auto-fix); neverFired: enabled rules with no active interval (candidates for review); highRecurrence " +
   "by recurred. null: no succeeded scan of the scope in the period.";
 
@@ -69,7 +75,7 @@ export interface RuleEffectiveness {
   exempted: number;
   timeToResolve: { resolutions: number; medianHours: number | null; p90Hours: number | null };
   medianOpenHours: number | null;
-  mostAffected: { namespaces: { namespace: string; findings: number }[]; workloads: { kind: string; namespace: string; name: string; findings: number }[] };
+  mostAffected: { namespaces: { namespace: string; findings: number }[] };
 }
 
 export interface PolicyEffectiveness {
@@ -78,6 +84,8 @@ export interface PolicyEffectiveness {
   category: string | null;
   scans: number;
   rules: RuleEffectiveness[];
+  /** The workloads with the most intervals active in the period, over the rules listed. */
+  mostAffectedWorkloads: AffectedWorkload[];
   ranking: {
     mostFired: { ruleId: string; activeInPeriod: number; opened: number; openNow: number }[];
     longestOpen: { ruleId: string; medianOpenHours: number; p90ResolveHours: number | null; openNow: number }[];
@@ -130,7 +138,7 @@ export function computePolicyEffectiveness(store: ScanStore, input: Effectivenes
         exempted: 0,
         timeToResolve: { resolutions: 0, medianHours: null, p90Hours: null },
         medianOpenHours: null,
-        mostAffected: { namespaces: [], workloads: [] },
+        mostAffected: { namespaces: [] },
       };
       byRule.set(ruleId, r);
     }
@@ -147,29 +155,18 @@ export function computePolicyEffectiveness(store: ScanStore, input: Effectivenes
     const r = ruleOf(row.ruleId, row.category);
     r.timeToResolve = { resolutions: row.resolutions, medianHours: hours(row.medianMs), p90Hours: hours(row.p90Ms) };
   }
-  // The intervals active in the period, read once: counts, time open, most affected namespaces and workloads.
-  const active = new Map<string, { open: number[]; namespaces: Map<string, number>; workloads: Map<string, number> }>();
-  for (const [ruleId, cat, ns, kind, name, firstSeenAt, resolvedAt] of q.activeRows(series, namespace, since)) {
-    let a = active.get(ruleId);
-    if (!a) {
-      active.set(ruleId, (a = { open: [], namespaces: new Map(), workloads: new Map() }));
-      ruleOf(ruleId, cat);
-    }
-    a.open.push((resolvedAt ?? now) - firstSeenAt);
-    a.namespaces.set(ns, (a.namespaces.get(ns) ?? 0) + 1);
-    const workload = `${ns}\u0000${kind}\u0000${name}`;
-    a.workloads.set(workload, (a.workloads.get(workload) ?? 0) + 1);
+  // The intervals active in the period: counts, time open, most affected namespaces.
+  const namespaces = new Map<string, Map<string, number>>();
+  for (const row of q.activeByNamespace(series, namespace, since)) {
+    const r = ruleOf(row.ruleId, "");
+    r.activeInPeriod += row.findings;
+    const m = namespaces.get(row.ruleId) ?? namespaces.set(row.ruleId, new Map()).get(row.ruleId)!;
+    m.set(row.namespace, row.findings);
   }
-  for (const [ruleId, a] of active) {
-    const r = byRule.get(ruleId)!;
-    r.activeInPeriod = a.open.length;
-    r.medianOpenHours = hours(median(a.open));
-    r.mostAffected.namespaces = top(a.namespaces).map(([namespace, findings]) => ({ namespace, findings }));
-    r.mostAffected.workloads = top(a.workloads).map(([key, findings]) => {
-      const [ns, kind, name] = key.split("\u0000") as [string, string, string];
-      return { kind, namespace: ns, name, findings };
-    });
-  }
+  for (const [ruleId, m] of namespaces) byRule.get(ruleId)!.mostAffected.namespaces = top(m).map(([ns, findings]) => ({ namespace: ns, findings }));
+  const durations = new Map<string, { ms: number; n: number }[]>();
+  for (const d of q.openDurations(series, namespace, since, now)) (durations.get(d.ruleId) ?? durations.set(d.ruleId, []).get(d.ruleId)!).push(d);
+  for (const [ruleId, pairs] of durations) ruleOf(ruleId, "").medianOpenHours = hours(weightedMedian(pairs));
   // Open now and the resolutions' split: the rows Auto-Fix Efficiency counts.
   for (const row of new AutoFixStore(store.db).windowCounts(series, namespace, since)) {
     const r = ruleOf(row.ruleId, "", row.severity);
@@ -199,6 +196,7 @@ export function computePolicyEffectiveness(store: ScanStore, input: Effectivenes
     category,
     scans,
     rules,
+    mostAffectedWorkloads: q.mostAffectedWorkloads(series, namespace, since, category === null ? null : rules.map((r) => r.ruleId), WORKLOADS_LISTED),
     ranking: {
       mostFired: [...fired]
         .sort((a, b) => b.activeInPeriod - a.activeInPeriod || b.openNow - a.openNow || a.ruleId.localeCompare(b.ruleId))
@@ -228,16 +226,17 @@ export function renderEffectivenessText(e: PolicyEffectiveness): string {
   const lines = [
     `Policy effectiveness of ${scope} on ${e.scope.cluster}${e.category ? `, category ${e.category}` : ""}: last ${e.window.days} days (${e.window.from.slice(0, 10)} to ${e.window.to.slice(0, 10)}), ${e.scans} scan(s)`,
     "",
-    "RULE  OPEN  OPENED  RESOLVED(FIX/OTHER)  EXEMPT  RECURRED  TTR-MEDIAN-H  TTR-P90-H  MOST-AFFECTED",
+    "RULE  OPEN  OPENED  RESOLVED(FIX/OTHER)  EXEMPT  RECURRED  TTR-MEDIAN-H  TTR-P90-H  TOP-NAMESPACE",
   ];
   const h = (n: number | null) => (n === null ? "-" : String(n));
   for (const r of e.rules.filter((r) => r.activeInPeriod > 0)) {
-    const w = r.mostAffected.workloads[0];
+    const w = r.mostAffected.namespaces[0];
     lines.push(
-      `${r.ruleId}  ${r.openNow}  ${r.opened}  ${r.resolved.total}(${r.resolved.byKubePolicyFix}/${r.resolved.otherwise})  ${r.exempted}  ${r.recurred}  ${h(r.timeToResolve.medianHours)}  ${h(r.timeToResolve.p90Hours)}  ${w ? `${w.namespace}/${w.kind}/${w.name} (${w.findings})` : "-"}`,
+      `${r.ruleId}  ${r.openNow}  ${r.opened}  ${r.resolved.total}(${r.resolved.byKubePolicyFix}/${r.resolved.otherwise})  ${r.exempted}  ${r.recurred}  ${h(r.timeToResolve.medianHours)}  ${h(r.timeToResolve.p90Hours)}  ${w ? `${w.namespace} (${w.findings})` : "-"}`,
     );
   }
-  lines.push("", "Fire most: " + (e.ranking.mostFired.map((r) => `${r.ruleId} (${r.activeInPeriod})`).join(", ") || "none"));
+  lines.push("", "Most affected workloads: " + (e.mostAffectedWorkloads.map((w) => `${w.namespace}/${w.kind}/${w.name} (${w.findings} in ${w.rules} rule(s))`).join(", ") || "none"));
+  lines.push("Fire most: " + (e.ranking.mostFired.map((r) => `${r.ruleId} (${r.activeInPeriod})`).join(", ") || "none"));
   lines.push("Stay open longest (median hours open): " + (e.ranking.longestOpen.map((r) => `${r.ruleId} (${r.medianOpenHours})`).join(", ") || "none"));
   lines.push("High recurrence: " + (e.ranking.highRecurrence.map((r) => `${r.ruleId} (${r.recurred})`).join(", ") || "none"));
   lines.push(`Never fired (${e.ranking.neverFired.length}): ` + (e.ranking.neverFired.map((r) => r.ruleId).join(", ") || "none"));

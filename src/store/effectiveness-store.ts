@@ -6,7 +6,7 @@
 // Cost: every statement starts from an index: the series' scans in the period (scans_series), the findings
 // they opened (findings_first_seen), the earlier resolved interval of an identity (findings_identity_resolved),
 // the open findings of the series (findings_open) and those resolved in the period (findings_resolved).
-// The findings active in the period are read once, as arrays, and aggregated by scans/effectiveness.ts.
+// The findings active in the period are counted from two covering indexes (migration 008).
 import type { Db } from "./db.js";
 import type { SeriesRef } from "./scan-store.js";
 
@@ -26,7 +26,13 @@ export interface ResolutionTimeRow {
   p90Ms: number;
 }
 
-export type ActiveRow = [ruleId: string, category: string, namespace: string, kind: string, name: string, firstSeenAt: number, resolvedAt: number | null];
+export interface AffectedWorkload {
+  namespace: string;
+  kind: string;
+  name: string;
+  findings: number;
+  rules: number;
+}
 
 export class EffectivenessStore {
   constructor(private readonly db: Db) {}
@@ -61,24 +67,44 @@ export class EffectivenessStore {
     return this.db.prepare(sql).all(params(series, namespace, since)) as ResolutionTimeRow[];
   }
 
-  /**
-   * Every interval active in the period (open now, or resolved since `since`), as arrays: rule, category,
-   * namespace, kind, name, first seen, resolved (null while open). One pass that scans/ aggregates: counting
-   * per rule, per namespace and per workload, and the median time open, in SQL would read these rows three
-   * times over.
-   */
-  activeRows(series: SeriesRef, namespace: string | null, since: number): ActiveRow[] {
-    const ns = namespace === null ? "" : "AND namespace = @namespace";
-    const sql = `
-      SELECT rule_id, category, namespace, kind, name, first_seen_at, resolved_at FROM findings
-      WHERE cluster = @cluster AND scope = @scope AND resolved_at IS NULL ${ns}
-      UNION ALL
-      SELECT rule_id, category, namespace, kind, name, first_seen_at, resolved_at FROM findings
-      WHERE cluster = @cluster AND scope = @scope AND resolved_at >= @since ${ns}`;
-    return this.db.prepare(sql).raw(true).all(params(series, namespace, since)) as ActiveRow[];
+  /** Intervals active in the period (open now, or resolved since `since`) per rule and namespace. */
+  activeByNamespace(series: SeriesRef, namespace: string | null, since: number): { ruleId: string; namespace: string; findings: number }[] {
+    return this.db
+      .prepare(`WITH ${activeCte(namespace)} SELECT rule_id AS ruleId, namespace, COUNT(*) AS findings FROM active GROUP BY rule_id, namespace`)
+      .all(params(series, namespace, since)) as { ruleId: string; namespace: string; findings: number }[];
+  }
+
+  /** How long the intervals active in the period were open (until `now` for open ones), per rule, as (duration, how many) pairs. */
+  openDurations(series: SeriesRef, namespace: string | null, since: number, now: number): { ruleId: string; ms: number; n: number }[] {
+    // Scans stamp first_seen_at and resolved_at: a series has few distinct durations, whatever its size.
+    return this.db
+      .prepare(`WITH ${activeCte(namespace)} SELECT rule_id AS ruleId, COALESCE(resolved_at, @now) - first_seen_at AS ms, COUNT(*) AS n FROM active GROUP BY rule_id, ms`)
+      .all({ ...params(series, namespace, since), now }) as { ruleId: string; ms: number; n: number }[];
+  }
+
+  /** The `limit` workloads with the most intervals active in the period (all rules, or these), with how many rules those are of. */
+  mostAffectedWorkloads(series: SeriesRef, namespace: string | null, since: number, ruleIds: readonly string[] | null, limit: number): AffectedWorkload[] {
+    const rules = ruleIds === null ? "" : "WHERE rule_id IN (SELECT value FROM json_each(@rules))";
+    return this.db
+      .prepare(
+        `WITH ${activeCte(namespace)} SELECT namespace, kind, name, COUNT(*) AS findings, COUNT(DISTINCT rule_id) AS rules FROM active ${rules}
+         GROUP BY namespace, kind, name ORDER BY findings DESC, namespace, kind, name LIMIT @limit`,
+      )
+      .all({ ...params(series, namespace, since), limit, ...(ruleIds === null ? {} : { rules: JSON.stringify(ruleIds) }) }) as AffectedWorkload[];
   }
 }
 
 function params(series: SeriesRef, namespace: string | null, since: number): Record<string, string | number> {
   return { cluster: series.cluster, scope: series.scope, since, ...(namespace === null ? {} : { namespace }) };
+}
+
+// Open now (findings_open_rule) and resolved since @since (findings_resolved_workload): both covering.
+function activeCte(namespace: string | null): string {
+  const ns = namespace === null ? "" : "AND namespace = @namespace";
+  return `active AS (
+      SELECT rule_id, namespace, kind, name, first_seen_at, NULL AS resolved_at FROM findings INDEXED BY findings_open_rule
+      WHERE cluster = @cluster AND scope = @scope AND resolved_at IS NULL ${ns}
+      UNION ALL
+      SELECT rule_id, namespace, kind, name, first_seen_at, resolved_at FROM findings INDEXED BY findings_resolved_workload
+      WHERE cluster = @cluster AND scope = @scope AND resolved_at >= @since ${ns})`;
 }

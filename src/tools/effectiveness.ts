@@ -24,10 +24,7 @@ const ruleSchema = z.object({
   exempted: count,
   timeToResolve: z.object({ resolutions: count, medianHours: hoursOrNull, p90Hours: hoursOrNull }),
   medianOpenHours: hoursOrNull,
-  mostAffected: z.object({
-    namespaces: z.array(z.object({ namespace: z.string(), findings: count })),
-    workloads: z.array(z.object({ kind: z.string(), namespace: z.string(), name: z.string(), findings: count })),
-  }),
+  mostAffected: z.object({ namespaces: z.array(z.object({ namespace: z.string(), findings: count })) }),
 });
 export const policyEffectivenessSchema = z.object({
   scope: z.object({ cluster: z.string(), namespace: z.string().nullable(), scannedNamespaces: z.array(z.string()).nullable() }),
@@ -35,6 +32,7 @@ export const policyEffectivenessSchema = z.object({
   category: z.string().nullable(),
   scans: count,
   rules: z.array(ruleSchema),
+  mostAffectedWorkloads: z.array(z.object({ namespace: z.string(), kind: z.string(), name: z.string(), findings: count, rules: count })),
   ranking: z.object({
     mostFired: z.array(z.object({ ruleId: z.string(), activeInPeriod: count, opened: count, openNow: count })),
     longestOpen: z.array(z.object({ ruleId: z.string(), medianOpenHours: z.number(), p90ResolveHours: hoursOrNull, openNow: count })),
@@ -50,7 +48,7 @@ export const analyzePolicyEffectiveness = defineTool({
   description:
     "Policy effectiveness per rule from the stored scans and the fix history, for one namespace or the whole cluster, optionally one category: " +
     "open violations now, opened and resolved in the period (resolved by a kube-policy fix vs otherwise), median and p90 time to resolve, " +
-    "recurrence, exempted, the namespaces and workloads most affected; and rankings: rules that fire most, whose violations stay open " +
+    "recurrence, exempted, the namespaces most affected per rule and the workloads most affected overall; and rankings: rules that fire most, whose violations stay open " +
     "longest (training or auto-fix candidates), that never fired (review candidates), with high recurrence. Returns effectiveness: null " +
     "when no scan of that scope is stored in the period. Definitions: " +
     EFFECTIVENESS_DEFINITION,

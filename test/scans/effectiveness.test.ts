@@ -106,11 +106,13 @@ test("30 days, whole cluster: exact numbers per rule", (t) => {
       { namespace: "shop", findings: 2 },
       { namespace: "payments", findings: 1 },
     ],
-    workloads: [
-      { kind: "Deployment", namespace: "shop", name: "api", findings: 2 },
-      { kind: "StatefulSet", namespace: "payments", name: "ledger", findings: 1 },
-    ],
   });
+  // shop/api: A, C twice, F, O3; payments/gateway: E, H twice, O2; shop/web: B, G, O1.
+  t.deepEqual(e!.mostAffectedWorkloads.slice(0, 3), [
+    { namespace: "shop", kind: "Deployment", name: "api", findings: 5, rules: 4 },
+    { namespace: "payments", kind: "Deployment", name: "gateway", findings: 4, rules: 3 },
+    { namespace: "shop", kind: "Deployment", name: "web", findings: 3, rules: 3 },
+  ]);
 
   // The split is Auto-Fix Efficiency's: the same totals.
   const autofix = computeAutoFixEfficiency(store(historyFile()), { cluster: CLUSTER, now: NOW, fixability: () => "manual" })!;
@@ -174,6 +176,10 @@ test("namespace and category filters", (t) => {
   t.deepEqual(security!.rules.map((r) => r.ruleId), ["host-network", "host-pid", "privileged-container", "run-as-non-root", "seccomp-profile"]);
   t.deepEqual(security!.ranking.neverFired.map((r) => r.ruleId), ["seccomp-profile"]);
   t.deepEqual(security!.ranking.highRecurrence.map((r) => r.ruleId), ["privileged-container"]);
+  t.deepEqual(security!.mostAffectedWorkloads.map((w) => [w.namespace, w.name, w.findings]), [
+    ["shop", "api", 4],
+    ["payments", "ledger", 2],
+  ]);
 });
 
 test("no data: empty database, unknown namespace, other cluster, no scan in the period", (t) => {
@@ -231,7 +237,7 @@ test("the CLI: text and JSON, no data, bad input refused naming the option", asy
   const text = await runCli(["effectiveness", "--db", file, "--days", "30", "--category", "security"], { from: "src", env });
   t.is(text.code, 0, text.stderr);
   t.regex(text.stdout, /Policy effectiveness of the whole cluster on demo-cluster, category security: last 30 days/);
-  t.regex(text.stdout, /privileged-container {2}2 {2}3 {2}0\(0\/0\) {2}0 {2}1 {2}48 {2}48 {2}shop\/Deployment\/api \(2\)/);
+  t.regex(text.stdout, /privileged-container {2}2 {2}3 {2}0\(0\/0\) {2}0 {2}1 {2}48 {2}48 {2}shop \(2\)/);
   t.regex(text.stdout, /High recurrence: privileged-container \(1\)/);
   t.notRegex(text.stdout, /memory-limits/);
 
