@@ -79,8 +79,10 @@ interface ObjectMeta {
 
 /** The end of an exemption's last day (UTC), or null when the date cannot be read (then it counts as expired). */
 export function exemptionEnd(until: string): Date | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(until)) return null;
   const end = new Date(`${until}T23:59:59.999Z`);
-  return Number.isNaN(end.getTime()) ? null : end;
+  // Date rolls 2027-02-30 over to March 2: a day that does not exist is unreadable, not a later day.
+  return Number.isNaN(end.getTime()) || end.toISOString().slice(0, 10) !== until ? null : end;
 }
 
 function expired(until: string, now: Date): boolean {

@@ -242,6 +242,13 @@ test("an annotation exemption past its exempt-until date does not exempt", (t) =
     exempt: false,
     reason: "exemption by annotation expired on someday (migration)",
   });
+  // So does a day that does not exist (Date would roll 2026-02-30 over to March 2), and a date with a time.
+  for (const until of ["2026-02-30", "2026-13-01", "2026-01-01T00:00:00Z"]) {
+    t.deepEqual(exemptionFor(privileged, workload({ ...annotations, [EXEMPT_UNTIL_ANNOTATION]: until }), {}, NOW), {
+      exempt: false,
+      reason: `exemption by annotation expired on ${until} (migration)`,
+    });
+  }
 });
 
 test('an annotation "*" exempts every rule', (t) => {
