@@ -2,7 +2,7 @@
 // (built by scripts/install-kube.sh, started by the test harness). Measures wall time, API requests
 // and peak RSS of the report itself, and records them in BENCHMARKS.md.
 //   npx tsx scripts/bench-report.ts [--namespaces 20] [--per-namespace 100] [--no-write]
-import { benchDeployment } from "./lib/workloads.js";
+import { seedBenchCluster } from "./lib/workloads.js";
 import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import os from "node:os";
 import { startCluster } from "../test/harness/cluster.js";
@@ -22,22 +22,8 @@ const write = !args.includes("--no-write");
 const cluster = await startCluster({ log: (m) => process.stderr.write(`cluster: ${m}\n`) });
 try {
   const admin = KubeClient.load({ kind: "file", path: cluster.adminKubeconfig });
-  const t0 = performance.now();
-  const nsType = { group: "", version: "v1", plural: "namespaces", namespaced: false };
-  const deployType = { group: "apps", version: "v1", plural: "deployments", namespaced: true };
-  for (let n = 0; n < namespaces; n++) {
-    await admin.request(KubeClient.path(nsType), { method: "POST", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: `team-${n}` } }, what: { verb: "create", resource: "namespaces" } });
-  }
-  const jobs: (readonly [string, number])[] = [];
-  for (let n = 0; n < namespaces; n++) for (let i = 0; i < perNamespace; i++) jobs.push([`team-${n}`, i] as const);
-  const worker = async () => {
-    for (let job = jobs.pop(); job; job = jobs.pop()) {
-      const [ns, i] = job;
-      await admin.request(KubeClient.path(deployType, ns), { method: "POST", body: benchDeployment(ns, i), what: { verb: "create", resource: "deployments", namespace: ns } });
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  process.stderr.write(`created ${namespaces * perNamespace} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const seeded = await seedBenchCluster(admin, namespaces, perNamespace);
+  process.stderr.write(`created ${seeded.total} deployments in ${seeded.seconds.toFixed(1)} s\n`);
 
   const bundle = await PolicyBundle.load();
   const source = ClusterSource.connect({ kind: "file", path: cluster.adminKubeconfig });

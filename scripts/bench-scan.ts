@@ -3,7 +3,7 @@
 // (2) a trend query over 90 days of daily scans of that size, the history generated through the store
 // API with churn (fixes, new and removed workloads every day). Records the numbers in BENCHMARKS.md.
 //   npm run build && npx tsx scripts/bench-scan.ts [--namespaces 25] [--per-namespace 200] [--days 90] [--no-write] [--skip-history]
-import { benchDeployment } from "./lib/workloads.js";
+import { seedBenchCluster } from "./lib/workloads.js";
 import { writeBenchmarkSection } from "./lib/benchmarks-md.js";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -208,23 +208,9 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), "kube-policy-bench-scan-"));
 const cluster = await startCluster({ log: (m) => process.stderr.write(`cluster: ${m}\n`) });
 try {
   const admin = KubeClient.load({ kind: "file", path: cluster.adminKubeconfig });
-  const t0 = performance.now();
-  const nsType = { group: "", version: "v1", plural: "namespaces", namespaced: false };
-  const deployType = { group: "apps", version: "v1", plural: "deployments", namespaced: true };
-  for (let n = 0; n < namespaces; n++) {
-    await admin.request(KubeClient.path(nsType), { method: "POST", body: { apiVersion: "v1", kind: "Namespace", metadata: { name: `team-${n}` } }, what: { verb: "create", resource: "namespaces" } });
-  }
-  const jobs: (readonly [string, number])[] = [];
-  for (let n = 0; n < namespaces; n++) for (let i = 0; i < perNamespace; i++) jobs.push([`team-${n}`, i] as const);
-  const worker = async () => {
-    for (let job = jobs.pop(); job; job = jobs.pop()) {
-      const [ns, i] = job;
-      await admin.request(KubeClient.path(deployType, ns), { method: "POST", body: benchDeployment(ns, i), what: { verb: "create", resource: "deployments", namespace: ns } });
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  const total = namespaces * perNamespace;
-  process.stderr.write(`created ${total} deployments in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const seeded = await seedBenchCluster(admin, namespaces, perNamespace);
+  const total = seeded.total;
+  process.stderr.write(`created ${total} deployments in ${seeded.seconds.toFixed(1)} s\n`);
 
   // (1) `kube-policy scan`, twice: into an empty history, then diffing against the first; then the same
   // scan in process, timed by phase.
