@@ -233,13 +233,16 @@ export async function fixHistoryCommand(options: FixCommonOptions & { namespace?
       print(options, result.structured, result.text);
       return 0;
     }
-    const result = await tool("list_fix_history").run(common, ctx);
     if (!status) {
+      const result = await tool("list_fix_history").run(common, ctx);
       print(options, result.structured, result.text);
       return 0;
     }
+    // The tool has no state filter: filter the newest 1,000 changes, then keep --limit of those.
+    const result = await tool("list_fix_history").run({ ...common, limit: 1000 }, ctx);
     const changes = (result.structured.changes as { action: string; rolledBackBy: string | null; id: string; createdAt: string; actor: string; workload: { kind: string; namespace: string; name: string }; ruleIds: string[] }[])
-      .filter((c) => (status === "rolled-back" ? c.rolledBackBy !== null : c.rolledBackBy === null && c.action !== "rollback"));
+      .filter((c) => (status === "rolled-back" ? c.rolledBackBy !== null : c.rolledBackBy === null && c.action !== "rollback"))
+      .slice(0, limit ?? 100);
     const lines = changes.map((c) => `- ${c.id} ${c.createdAt} ${c.action} by ${c.actor} on ${c.workload.kind} ${c.workload.namespace}/${c.workload.name}: ${c.ruleIds.join(", ")}${c.rolledBackBy ? ` (rolled back by ${c.rolledBackBy})` : ""}`);
     print(options, { changes }, [`${changes.length} change(s) ${status}.`, ...lines].join("\n"));
     return 0;

@@ -141,6 +141,9 @@ test("dry run by default, --apply, approve / reject, history and rollback, each 
   t.deepEqual(content(await admin.get("Deployment", "cli-fix", "web")), content(created), "rollback restores the object");
   const rolledBack = await cli(["fix", "history", "--status", "rolled-back", "--db", db, "--config", config, "--format", "json"]);
   t.deepEqual(((JSON.parse(rolledBack.stdout) as { changes: { id: string }[] }).changes.map((x) => x.id)).sort(), [approvalChange, result.changeId].sort());
+  // --limit counts the changes shown, after the filter (the newest changes are the two rollbacks themselves).
+  const newestRolledBack = await cli(["fix", "history", "--status", "rolled-back", "--limit", "1", "--db", db, "--config", config, "--format", "json"]);
+  t.deepEqual((JSON.parse(newestRolledBack.stdout) as { changes: { id: string }[] }).changes.map((x) => x.id), [approvalChange]);
 });
 
 test("a read-only kubeconfig is refused with the missing verb, exit 1, and nothing changes", async (t) => {
