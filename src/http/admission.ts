@@ -35,7 +35,7 @@ import {
   type ReloadOutcome,
   type TlsMaterial,
 } from "./certificates.js";
-import { PayloadTooLargeError, UnauthorizedError } from "./server.js";
+import { readBodyText, UnauthorizedError } from "./server.js";
 
 export const ENFORCEMENT_LABEL = "kube-policy.io/enforcement";
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
@@ -621,14 +621,7 @@ export class AdmissionController {
 // HTTP: the koa app and its HTTPS server.
 
 async function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLargeError(`request body is larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = await readBodyText(req, limit);
   if (!text.trim()) throw new InvalidInputError("the request body is empty: POST an admission.k8s.io/v1 AdmissionReview");
   try {
     return JSON.parse(text);

@@ -61,7 +61,8 @@ function matchToken(header: string | undefined, tokens: Map<string, string>): st
   return null;
 }
 
-async function readBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
+/** The request body as text, refused with 413 once it grows past `limit` bytes (nothing more is buffered). */
+export async function readBodyText(req: http.IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -69,7 +70,11 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<unkno
     if (size > limit) throw new PayloadTooLargeError(`request body is larger than ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString("utf8").trim();
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<unknown> {
+  const text = (await readBodyText(req, limit)).trim();
   if (!text) return {};
   try {
     // Parsed whatever the Content-Type: `curl -d '{...}'` sends JSON as application/x-www-form-urlencoded.

@@ -150,7 +150,6 @@ export class KubeClient {
 
   private send<T>(url: URL, requestOptions: https.RequestOptions, body: Buffer | undefined, what: RequestOptions["what"], retryStale = true): Promise<T> {
     const transport = url.protocol === "http:" ? http : https;
-    const options = { what };
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(url, requestOptions, (res) => {
         const chunks: Buffer[] = [];
@@ -162,13 +161,13 @@ export class KubeClient {
             try {
               resolve((text ? JSON.parse(text) : {}) as T);
             } catch (error) {
-              reject(new UnavailableError(`the API server answered ${describe(options.what)} with a body that is not JSON`, { cause: error }));
+              reject(new UnavailableError(`the API server answered ${describe(what)} with a body that is not JSON`, { cause: error }));
             }
             return;
           }
-          reject(this.statusError(status, text, options.what));
+          reject(this.statusError(status, text, what));
         });
-        res.on("error", (error) => reject(this.networkError(error, options.what)));
+        res.on("error", (error) => reject(this.networkError(error, what)));
       });
       req.on("socket", () => {
         if (!req.reusedSocket) this.connections++;
@@ -176,7 +175,7 @@ export class KubeClient {
       req.on("timeout", () => req.destroy(Object.assign(new Error("timed out after 30 s"), { code: "ETIMEDOUT" })));
       req.on("error", (error: Error & { code?: string }) => {
         if (retryStale && req.reusedSocket && error.code === "ECONNRESET") reject(new StaleConnectionError(error.message));
-        else reject(this.networkError(error, options.what));
+        else reject(this.networkError(error, what));
       });
       if (body) req.write(body);
       req.end();
